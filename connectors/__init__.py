@@ -1,0 +1,1 @@
+"""Tanji connectors package."""

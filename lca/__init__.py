@@ -1,0 +1,1 @@
+"""Tanji lca package."""

@@ -1,0 +1,1 @@
+"""Tanji service package."""
