@@ -166,7 +166,7 @@ class TenantClients:
 
 
 @pytest.fixture
-async def make_tenant(conn: asyncpg.Connection, api_url: str):  # noqa: ANN201
+async def make_tenant(conn: asyncpg.Connection, api_url: str):
     """Factory: a new tenant with a client for each role."""
 
     async def make(name: str = "t") -> TenantClients:

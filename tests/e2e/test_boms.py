@@ -18,7 +18,7 @@ LINES = [
 ]
 
 
-async def new_product(http, part: str = "BIKE-1") -> str:  # noqa: ANN001
+async def new_product(http, part: str = "BIKE-1") -> str:
     response = await http.post("/v1/products", json={"part_number": part, "name": "Bike"})
     assert response.status_code == 201, response.text
     return response.json()["id"]

@@ -15,7 +15,7 @@ LINES = [{"line_id": "a", "part_number": "A", "description": "Aluminium", "quant
           "unit": "MJ"}]
 
 
-async def submit(http, lines=LINES, **headers: str) -> tuple[dict, str]:  # noqa: ANN001
+async def submit(http, lines=LINES, **headers: str) -> tuple[dict, str]:
     product = (await http.post("/v1/products", json={"part_number": f"P{time.time_ns()}",
                                                      "name": "p"})).json()
     revision = (await http.post(f"/v1/products/{product['id']}/boms",
@@ -27,8 +27,8 @@ async def submit(http, lines=LINES, **headers: str) -> tuple[dict, str]:  # noqa
     return response.json(), revision["id"]
 
 
-async def wait_job(http, job_id: str, timeout: float = 90) -> dict:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
+async def wait_job(http, job_id: str, limit_s: float = 90) -> dict:
+    deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         job = (await http.get(f"/v1/jobs/{job_id}")).json()
         if job["state"] in ("succeeded", "failed"):
@@ -58,7 +58,7 @@ async def test_footprint_job_runs_on_the_worker(make_tenant, worker) -> None:
 async def test_idempotency_key_with_other_body_conflicts(make_tenant) -> None:
     tenant = await make_tenant()
     async with await tenant.client("buyer") as http:
-        _, revision_id = await submit(http, **{"Idempotency-Key": "same"})
+        await submit(http, **{"Idempotency-Key": "same"})
         _, other_revision = await submit(http, **{"Idempotency-Key": "other"})
         clash = await http.post("/v1/footprints", json={"bom_revision_id": other_revision},
                                 headers={"Idempotency-Key": "same"})

@@ -85,9 +85,9 @@ def test_empty_and_oversized() -> None:
 
 
 def test_csv_with_levels_builds_the_tree() -> None:
-    csv = ("Level,Part No,Description,Qty,UoM,Supplier\n"
-           "1,F-1,Frame,2,pcs,Acme\n2,S-1,Steel tube,1.5,kg,\n2,P-1,Paint,0.1,kg,\n"
-           "1,E-1,Electricity,3,kWh,\n").encode()
+    csv = (b"Level,Part No,Description,Qty,UoM,Supplier\n"
+           b"1,F-1,Frame,2,pcs,Acme\n2,S-1,Steel tube,1.5,kg,\n2,P-1,Paint,0.1,kg,\n"
+           b"1,E-1,Electricity,3,kWh,\n")
     bom = validate_rows(read_table("bom.csv", csv), max_lines=100)
     amounts = {leaf.attributes["part_number"]: leaf.amount for leaf in bom.leaves}
     assert amounts == pytest.approx({"S-1": 3.0, "P-1": 0.2, "E-1": 3.0})
