@@ -34,7 +34,7 @@ def make_celery(settings: Settings) -> Celery:
         folder.mkdir(parents=True, exist_ok=True)
         app.conf.broker_transport_options = {
             "data_folder_in": str(folder), "data_folder_out": str(folder),
-            "store_processed": False,
+            "control_folder": str(folder / "control"), "store_processed": False,
         }
     elif settings.celery_broker_url.startswith(("redis://", "rediss://")):
         app.conf.broker_transport_options = {"visibility_timeout": 3600}
