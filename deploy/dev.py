@@ -25,7 +25,7 @@ STAMP = VENV / ".tanji-install-stamp"
 
 def ensure_environment() -> None:
     """Create .venv and install the project with its test tools, when needed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (runs on whatever python3 the user has)
         sys.exit("Tanji needs Python 3.11 or newer")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
