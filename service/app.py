@@ -17,6 +17,7 @@ from service.boms.router import router as boms_router
 from service.config import Settings, get_settings
 from service.footprints.router import router as footprints_router
 from service.jobs.dispatch import reaper_loop
+from service.links.router import router as links_router
 from service.logging import request_id_var
 from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from service.ops import router as ops_router
@@ -89,4 +90,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(boms_router)
     app.include_router(footprints_router)
+    app.include_router(links_router)
     return app

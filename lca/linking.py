@@ -1,0 +1,94 @@
+"""Which background dataset a BOM leaf stands for.
+
+A leaf is linked, in this order, by its own ``link_hint`` (``database:code``
+or a bare code), or by the first matching rule the buyer keeps: part number
+(exact), CN/HS code (longest matching prefix), material class (exact, any
+case), description (shell-style pattern, any case); among rules of one kind a
+lower ``priority`` number wins. No match means unlinked: reported, never zero.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+DatasetKey = tuple[str, str]
+
+MATCH_ORDER = ("part_number", "cn_code", "material_class", "description")
+
+
+@dataclass(frozen=True)
+class LinkRule:
+    """One mapping rule: leaves whose ``match_field`` matches ``pattern`` use ``target``."""
+
+    match_field: str
+    pattern: str
+    target: DatasetKey
+    priority: int = 100
+
+
+@dataclass(frozen=True)
+class LinkDecision:
+    """Where a leaf was linked and why (shown in results)."""
+
+    target: DatasetKey | None
+    how: str
+
+
+def _hint_target(hint: str, keys: Mapping[DatasetKey, Any],
+                 codes: Mapping[str, list[DatasetKey]]) -> DatasetKey | None:
+    database, sep, code = hint.partition(":")
+    if sep and (database, code) in keys:
+        return (database, code)
+    matches = codes.get(hint, [])
+    return matches[0] if len(matches) == 1 else None
+
+
+def _rule_matches(rule: LinkRule, value: str) -> bool:
+    if rule.match_field == "cn_code":
+        return value.startswith(rule.pattern)
+    if rule.match_field == "description":
+        return fnmatch.fnmatch(value.casefold(), rule.pattern.casefold())
+    if rule.match_field == "material_class":
+        return value.casefold() == rule.pattern.casefold()
+    return value == rule.pattern
+
+
+def _sorted_rules(rules: Iterable[LinkRule], field: str) -> list[LinkRule]:
+    chosen = [r for r in rules if r.match_field == field]
+    if field == "cn_code":
+        return sorted(chosen, key=lambda r: (-len(r.pattern), r.priority))
+    return sorted(chosen, key=lambda r: r.priority)
+
+
+class Linker:
+    """Resolves leaves against the datasets of one snapshot."""
+
+    def __init__(self, dataset_keys: Iterable[DatasetKey], rules: Sequence[LinkRule]) -> None:
+        self.keys = dict.fromkeys(dataset_keys, True)
+        self.codes: dict[str, list[DatasetKey]] = {}
+        for key in self.keys:
+            self.codes.setdefault(key[1], []).append(key)
+        self.rules = {field: _sorted_rules(rules, field) for field in MATCH_ORDER}
+
+    def link(self, leaf: Mapping[str, Any]) -> LinkDecision:
+        """The dataset for one exploded leaf (its attributes as stored)."""
+        hint = leaf.get("link_hint")
+        if hint:
+            target = _hint_target(str(hint), self.keys, self.codes)
+            if target is not None:
+                return LinkDecision(target, "link_hint")
+            return LinkDecision(None, f"link_hint {hint!r} names no dataset of this snapshot")
+        for field in MATCH_ORDER:
+            value = leaf.get(field)
+            if not value:
+                continue
+            for rule in self.rules[field]:
+                if _rule_matches(rule, str(value)):
+                    if rule.target in self.keys:
+                        return LinkDecision(rule.target, f"rule {field}={rule.pattern!r}")
+                    return LinkDecision(None, f"rule {field}={rule.pattern!r} names a dataset "
+                                              "this snapshot lacks")
+        return LinkDecision(None, "no link hint and no rule matches")
