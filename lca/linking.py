@@ -14,6 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lca.foreground import BackgroundLink, Line
+from lca.snapshot import Snapshot
+from lca.units import UnitError, conversion_factor
+
 DatasetKey = tuple[str, str]
 
 MATCH_ORDER = ("part_number", "cn_code", "material_class", "description")
@@ -92,3 +96,62 @@ class Linker:
                     return LinkDecision(None, f"rule {field}={rule.pattern!r} names a dataset "
                                               "this snapshot lacks")
         return LinkDecision(None, "no link hint and no rule matches")
+
+
+@dataclass(frozen=True)
+class LinkedLeaves:
+    """Exploded leaves turned into foreground lines, with how each was (or wasn't) linked."""
+
+    lines: list[Line]
+    how_by_line: dict[str, str]
+    unlinked_reasons: dict[str, str]
+
+
+def _amount_in_dataset_unit(leaf: Mapping[str, Any], unit: str | None) -> float | str:
+    """The leaf's amount in the dataset's unit, or a reason why it cannot be converted."""
+    if not unit:
+        return "the dataset states no unit"
+    try:
+        return float(leaf["amount"]) * conversion_factor(leaf["unit"], unit)
+    except UnitError:
+        pass
+    mass_kg = leaf.get("mass_kg")
+    if leaf["unit"] == "piece" and mass_kg:
+        try:
+            return float(leaf["amount"]) * float(mass_kg) * conversion_factor("kg", unit)
+        except UnitError:
+            pass
+    return f"the line is in {leaf['unit']}, the dataset in {unit}: no conversion"
+
+
+def link_leaves(leaves: Sequence[Mapping[str, Any]], snapshot: Snapshot,
+                rules: Sequence[LinkRule]) -> LinkedLeaves:
+    """Link each exploded leaf to a background product of ``snapshot`` with unit conversion.
+
+    Leaves are the dicts :func:`lca.bom.ExplodedLeaf.as_dict` gives. A leaf that cannot be
+    linked becomes a line without link (reported by the footprint, never counted as zero).
+    """
+    index_by_key = snapshot.product_index_by_key
+    linker = Linker(index_by_key, rules)
+    lines: list[Line] = []
+    how: dict[str, str] = {}
+    unlinked: dict[str, str] = {}
+    for leaf in leaves:
+        line_id = str(leaf["line_id"])
+        decision = linker.link(leaf)
+        link: BackgroundLink | None = None
+        amount = float(leaf["amount"])
+        if decision.target is None:
+            unlinked[line_id] = decision.how
+        else:
+            index = index_by_key[decision.target]
+            converted = _amount_in_dataset_unit(leaf, snapshot.activities[index].unit)
+            if isinstance(converted, str):
+                unlinked[line_id] = converted
+            else:
+                amount, link = converted, BackgroundLink(index)
+                how[line_id] = decision.how
+        lines.append(Line(line_id=line_id, amount=amount, link=link,
+                          supplier=leaf.get("supplier"), stage=leaf.get("stage"),
+                          location=leaf.get("origin")))
+    return LinkedLeaves(lines, how, unlinked)

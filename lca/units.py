@@ -31,6 +31,12 @@ _ALIASES = {
     "m³": "m3", "m²": "m2", "kwh": "kWh", "mwh": "MWh", "gwh": "GWh", "mj": "MJ", "gj": "GJ",
     "kj": "kJ", "l": "liter", "litre": "liter", "lt": "liter", "m3": "m**3", "m2": "m**2",
     "pieces": "piece", "units": "piece", "nr": "piece", "no": "piece", "pair": None,
+    "item(s)": "piece", "items": "piece", "p*km": "pkm", "person*km": "pkm",
+    # Brightway / ecoinvent unit names
+    "kilogram": "kg", "megajoule": "MJ", "kilowatthour": "kWh", "cubicmeter": "m**3",
+    "squaremeter": "m**2", "tonkilometer": "tkm", "metricton*km": "tkm", "liter": "liter",
+    "personkilometer": "pkm", "kilometer": "km", "meter": "m", "hour": "h", "ton": "tonne",
+    "tonne": "tonne", "gram": "g", "kilowatt hour": "kWh",
 }
 
 

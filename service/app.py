@@ -17,10 +17,12 @@ from service.boms.router import router as boms_router
 from service.config import Settings, get_settings
 from service.footprints.router import router as footprints_router
 from service.jobs.dispatch import reaper_loop
+from service.jobs.router import router as jobs_router
 from service.links.router import router as links_router
 from service.logging import request_id_var
 from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from service.ops import router as ops_router
+from service.snapshots.router import router as snapshots_router
 from service.workers import make_celery
 
 logger = logging.getLogger(__name__)
@@ -91,4 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(boms_router)
     app.include_router(footprints_router)
     app.include_router(links_router)
+    app.include_router(jobs_router)
+    app.include_router(snapshots_router)
     return app

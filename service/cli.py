@@ -6,6 +6,7 @@
     tanji tenant create NAME
     tanji client create --tenant ID --role buyer [--role ...] [--name NAME]
     tanji client revoke CLIENT_ID
+    tanji snapshot import uslci [--tenant ID]   background database -> snapshot
     tanji openapi [--check]        write (or check) openapi/openapi.json
 """
 
@@ -187,6 +188,44 @@ def cmd_client_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _import_snapshot(dsn: str, settings: Settings, source: str, name: str,
+                           tenant_id: UUID | None, max_unlinked_share: float) -> str:
+    import shutil
+    import tempfile
+
+    from service.snapshots.build import produce, report_summary, store_produced
+
+    async def progress(value: int) -> None:
+        print(f"  {value:3d}%", flush=True)
+
+    work_dir = Path(tempfile.mkdtemp(prefix="tanji-import-", dir=settings.data_dir.resolve()))
+    try:
+        produced = await produce(source, work_dir, max_unlinked_share=max_unlinked_share,
+                                 progress=progress)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    async with db.connect(dsn) as conn:
+        await db.migrate(conn)
+        async with conn.transaction():
+            created = await store_produced(conn, produced, tenant_id=tenant_id, name=name)
+            await auth_store.audit(conn, tenant_id=tenant_id, actor="cli", action="import",
+                                   object_type="snapshot", object_id=produced.snapshot_hash,
+                                   detail={"source": source, "created": created})
+    print(json.dumps(report_summary(produced.report), indent=2))
+    return produced.snapshot_hash
+
+
+def cmd_snapshot_import(args: argparse.Namespace) -> int:
+    """Import a bundled database into a snapshot (operator-wide unless --tenant)."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    snapshot_hash = asyncio.run(_import_snapshot(
+        _dsn(settings), settings, args.source, args.name or args.source,
+        UUID(args.tenant) if args.tenant else None, args.max_unlinked_share))
+    print(f"snapshot {snapshot_hash}")
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     """Write openapi/openapi.json, or with --check fail when it is stale."""
     from service.openapi_doc import render
@@ -231,6 +270,13 @@ def parser() -> argparse.ArgumentParser:
     sp = client.add_parser("revoke", help=cmd_client_revoke.__doc__)
     sp.add_argument("client_id")
     sp.set_defaults(fn=cmd_client_revoke)
+    snapshot = sub.add_parser("snapshot").add_subparsers(dest="action", required=True)
+    sp = snapshot.add_parser("import", help=cmd_snapshot_import.__doc__)
+    sp.add_argument("source", choices=["uslci"])
+    sp.add_argument("--tenant")
+    sp.add_argument("--name")
+    sp.add_argument("--max-unlinked-share", type=float, default=0.05)
+    sp.set_defaults(fn=cmd_snapshot_import)
     sp = sub.add_parser("openapi", help=cmd_openapi.__doc__)
     sp.add_argument("--check", action="store_true")
     sp.set_defaults(fn=cmd_openapi)

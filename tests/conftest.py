@@ -25,6 +25,7 @@ import pytest
 from service import db
 from service.auth import store as auth_store
 from service.config import Settings
+from tests.support.api import wait_job
 from tests.support.servers import api_process, free_port, wait_ready, worker_process
 
 JOB_TIMINGS = {
@@ -165,18 +166,39 @@ class TenantClients:
                                  headers={"Authorization": f"Bearer {token}"})
 
 
+async def create_tenant(conn: asyncpg.Connection, api_url: str, name: str) -> TenantClients:
+    """A new tenant with one client per role."""
+    tenant_id = await auth_store.create_tenant(conn, name=f"{name}-{uuid.uuid4().hex[:6]}",
+                                               actor="test")
+    credentials = {}
+    for role in ("admin", "buyer", "supplier", "exporter", "verifier"):
+        created = await auth_store.create_client(conn, tenant_id=tenant_id, name=role,
+                                                 roles=[role], actor="test")
+        credentials[role] = (created.client_id, created.client_secret)
+    return TenantClients(tenant_id, credentials, api_url)
+
+
 @pytest.fixture
 async def make_tenant(conn: asyncpg.Connection, api_url: str):
     """Factory: a new tenant with a client for each role."""
 
     async def make(name: str = "t") -> TenantClients:
-        tenant_id = await auth_store.create_tenant(conn, name=f"{name}-{uuid.uuid4().hex[:6]}",
-                                                   actor="test")
-        credentials = {}
-        for role in ("admin", "buyer", "supplier", "exporter", "verifier"):
-            created = await auth_store.create_client(conn, tenant_id=tenant_id, name=role,
-                                                     roles=[role], actor="test")
-            credentials[role] = (created.client_id, created.client_secret)
-        return TenantClients(tenant_id, credentials, api_url)
+        return await create_tenant(conn, api_url, name)
 
     return make
+
+
+@pytest.fixture(scope="session")
+async def uslci_owner(database_url: str, api_url: str, worker) -> tuple[TenantClients, str]:
+    """A tenant that imported US LCI through the API (an import job on the real worker).
+
+    Returns the tenant and its snapshot hash; no other tenant sees that snapshot.
+    """
+    async with db.connect(database_url) as c:
+        tenant = await create_tenant(c, api_url, "uslci-owner")
+    async with await tenant.client("admin") as http:
+        response = await http.post("/v1/imports", json={"source": "uslci"})
+        assert response.status_code == 202, response.text
+        job = await wait_job(http, response.json()["id"], limit_s=600)
+    assert job["state"] == "succeeded", job
+    return tenant, job["output"]["snapshot_hash"]

@@ -1,13 +1,30 @@
-"""The worker side of footprints: a job of kind ``footprint`` becomes a stored result."""
+"""The worker side of footprints: a job of kind ``footprint`` becomes a stored result.
+
+Hops: revision explosion (stored with the BOM) -> snapshot and unit table
+(:mod:`service.snapshots.cache`) -> links (:func:`lca.linking.link_leaves`, with the
+tenant's link rules) -> :func:`lca.footprint.footprint` -> JSON
+(:mod:`service.footprints.serialize`) -> ``footprint_result``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from importlib import metadata
+from typing import Any
 from uuid import UUID
 
+from lca.contributions import contributions
+from lca.footprint import footprint, foreground_demand
+from lca.linking import LinkRule, link_leaves
+from lca.montecarlo import monte_carlo
+from lca.precompute import UnitTable
+from lca.snapshot import Snapshot
 from service.boms import store as bom_store
-from service.footprints import store
+from service.footprints import serialize, store
 from service.jobs.runner import JobContext, JobFailed, handler
+from service.links import store as link_store
+from service.snapshots import cache
+from service.snapshots import store as snapshot_store
 
 
 def code_version() -> str:
@@ -18,25 +35,61 @@ def code_version() -> str:
         return "0+unknown"
 
 
+def _calculate(leaves: list[dict[str, Any]], snapshot: Snapshot, table: UnitTable,
+               rules: list[LinkRule], options: dict[str, Any]) -> dict[str, Any]:
+    linked = link_leaves(leaves, snapshot, rules)
+    fp = footprint(linked.lines, table, snapshot)
+    result = serialize.footprint_json(fp, snapshot, leaves, linked)
+    if options.get("contributions_top_n") or options.get("monte_carlo_iterations"):
+        demand, constant = foreground_demand(linked.lines, snapshot)
+        if options.get("contributions_top_n"):
+            result["contributions"] = serialize.contributions_json(
+                contributions(snapshot, demand, top_n=options["contributions_top_n"]))
+        if options.get("monte_carlo_iterations"):
+            seed = options.get("monte_carlo_seed")
+            mc = monte_carlo(snapshot, demand, iterations=options["monte_carlo_iterations"],
+                             seed=0 if seed is None else seed, constant=constant)
+            result["monte_carlo"] = serialize.monte_carlo_json(mc)
+    return result
+
+
 @handler("footprint")
 async def compute_footprint(ctx: JobContext) -> None:
-    """Read the revision's explosion and store the footprint result."""
+    """Link the revision's leaves, compute the footprint and store the result."""
     request = ctx.job["request"]
+    options = request.get("options") or {}
     revision = await bom_store.get_revision(ctx.conn, ctx.tenant_id,
                                             UUID(request["bom_revision_id"]))
     if revision is None:
         raise JobFailed("the BOM revision does not exist")
+    snapshot_hash = options.get("snapshot_hash")
+    if snapshot_hash:
+        if await snapshot_store.get_snapshot(ctx.conn, ctx.tenant_id, snapshot_hash) is None:
+            raise JobFailed(f"no snapshot {snapshot_hash} for this tenant")
+    else:
+        snapshot_hash = await snapshot_store.latest_snapshot(ctx.conn, ctx.tenant_id)
     await ctx.report(10)
     leaves = revision["explosion"]
-    result = {
-        "status": "explosion-only",
-        "note": "background data not yet linked: leaves per unit of product",
-        "leaves": leaves,
-        "unlinked_lines": [leaf["line_id"] for leaf in leaves],
-    }
+    method_versions: dict[str, str] = {}
+    if snapshot_hash is None:
+        result: dict[str, Any] = {
+            "status": "no-snapshot",
+            "note": "no background snapshot is available: import one (POST /v1/imports)",
+            "leaves": leaves,
+            "unlinked": [{"line_id": leaf["line_id"], "reason": "no snapshot"}
+                         for leaf in leaves]}
+    else:
+        snapshot, table = await cache.load(ctx.conn, snapshot_hash,
+                                           ctx.settings.data_dir / "snapshots")
+        await ctx.report(30)
+        rules = [LinkRule(r["match_field"], r["pattern"],
+                          (r["target_database"], r["target_code"]), r["priority"])
+                 for r in await link_store.list_rules(ctx.conn, ctx.tenant_id)]
+        result = await asyncio.to_thread(_calculate, leaves, snapshot, table, rules, options)
+        method_versions = {ind.id: ind.version for ind in snapshot.indicators}
     await ctx.report(90)
     async with ctx.finish_transaction() as conn:
         await store.insert_result(
             conn, tenant_id=ctx.tenant_id, job_id=ctx.job["id"], bom_revision_id=revision["id"],
-            bom_revision_hash=revision["bom_revision_hash"], snapshot_hash=None,
-            method_versions={}, code_version=code_version(), result=result)
+            bom_revision_hash=revision["bom_revision_hash"], snapshot_hash=snapshot_hash,
+            method_versions=method_versions, code_version=code_version(), result=result)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,22 +25,6 @@ class FootprintRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     bom_revision_id: UUID
     options: FootprintOptions = Field(default_factory=FootprintOptions)
-
-
-class JobPublic(BaseModel):
-    """A job's state as stored in PostgreSQL."""
-
-    id: UUID
-    kind: str
-    state: Literal["queued", "running", "succeeded", "failed"]
-    progress: int
-    attempts: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    error: str | None
-    result_id: UUID | None = None
-    result_url: str | None = None
 
 
 class FootprintResultPublic(BaseModel):

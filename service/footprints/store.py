@@ -19,7 +19,6 @@ returning {RESULT_COLUMNS}"""
 
 GET_RESULT = f"select {RESULT_COLUMNS} from footprint_result where tenant_id = $1 and id = $2"
 
-GET_RESULT_ID_FOR_JOB = "select id from footprint_result where tenant_id = $1 and job_id = $2"
 
 
 async def insert_result(conn: asyncpg.Connection, *, tenant_id: UUID, job_id: UUID,
@@ -37,8 +36,3 @@ async def get_result(conn: asyncpg.Connection, tenant_id: UUID,
     """The tenant's result, or None."""
     return await conn.fetchrow(GET_RESULT, tenant_id, result_id)
 
-
-async def result_id_for_job(conn: asyncpg.Connection, tenant_id: UUID,
-                            job_id: UUID) -> UUID | None:
-    """The id of a job's result, if it has one."""
-    return await conn.fetchval(GET_RESULT_ID_FOR_JOB, tenant_id, job_id)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +26,14 @@ logger = logging.getLogger(__name__)
 
 
 class JobFailed(Exception):
-    """A handler's verdict that the job cannot succeed (bad input): no retry."""
+    """A handler's verdict that the job cannot succeed (bad input): no retry.
+
+    ``output`` (e.g. an import's report) is kept on the job for the caller to read.
+    """
+
+    def __init__(self, message: str, *, output: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.output = output
 
 
 class LeaseLost(Exception):
@@ -42,7 +49,7 @@ class JobContext:
     conn: asyncpg.Connection
     settings: Settings
     progress: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any] | None = None
 
     @property
     def tenant_id(self) -> UUID:
@@ -59,11 +66,14 @@ class JobContext:
 
     @contextlib.asynccontextmanager
     async def finish_transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        """A transaction that also marks the job succeeded; rolled back if the lease is lost."""
+        """A transaction that also marks the job succeeded; rolled back if the lease is lost.
+
+        Whatever the handler puts in ``ctx.output`` is stored on the job.
+        """
         async with self.conn.transaction():
             yield self.conn
             if not await store.finish(self.conn, self.job["id"], self.attempt,
-                                      state="succeeded"):
+                                      state="succeeded", output=self.output):
                 raise LeaseLost(str(self.job["id"]))
 
 
@@ -115,7 +125,8 @@ async def run_job(job_id: UUID, settings: Settings, dsn: str) -> str:
             logger.warning("job lease lost; another attempt owns it", extra=log_extra)
             return "skipped"
         except JobFailed as exc:
-            await store.finish(conn, job_id, attempt, state="failed", error=str(exc))
+            await store.finish(conn, job_id, attempt, state="failed", error=str(exc),
+                               output=exc.output)
             logger.info("job failed", extra={**log_extra, "error": str(exc)})
             return "failed"
         except Exception as exc:

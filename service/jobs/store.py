@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 
 JOB_COLUMNS = """id, tenant_id, kind, state, progress, request, attempts, created_at, started_at,
-                 finished_at, error"""
+                 finished_at, error, output"""
 
 INSERT_JOB = f"""
 insert into job(tenant_id, kind, request, idempotency_key) values ($1, $2, $3, $4)
@@ -43,7 +43,7 @@ update job set lease_expires_at = now() + make_interval(secs => $3),
 
 FINISH_JOB = """
 update job set state = $3, progress = case when $3 = 'succeeded' then 100 else progress end,
-               finished_at = now(), lease_expires_at = null, error = $4
+               finished_at = now(), lease_expires_at = null, error = $4, output = $5
  where id = $1 and attempts = $2 and state = 'running'"""
 
 REQUEUE_JOB = """
@@ -99,9 +99,9 @@ async def heartbeat(conn: asyncpg.Connection, job_id: UUID, attempt: int, *,
 
 
 async def finish(conn: asyncpg.Connection, job_id: UUID, attempt: int, *, state: str,
-                 error: str | None = None) -> bool:
+                 error: str | None = None, output: dict[str, Any] | None = None) -> bool:
     """Mark the attempt's job succeeded or failed; False when this attempt lost the job."""
-    status = await conn.execute(FINISH_JOB, job_id, attempt, state, error)
+    status = await conn.execute(FINISH_JOB, job_id, attempt, state, error, output)
     return status.endswith(" 1")
 
 

@@ -7,6 +7,7 @@ import time
 
 import asyncpg
 
+from tests.support.api import wait_job
 from tests.support.servers import worker_process
 
 LINES = [{"line_id": "a", "part_number": "A", "description": "Aluminium", "quantity": 2,
@@ -25,16 +26,6 @@ async def submit(http, lines=LINES, **headers: str) -> tuple[dict, str]:
     assert response.status_code == 202, response.text
     assert response.headers["location"] == f"/v1/jobs/{response.json()['id']}"
     return response.json(), revision["id"]
-
-
-async def wait_job(http, job_id: str, limit_s: float = 90) -> dict:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        job = (await http.get(f"/v1/jobs/{job_id}")).json()
-        if job["state"] in ("succeeded", "failed"):
-            return job
-        await asyncio.sleep(0.3)
-    raise TimeoutError(f"job {job_id} still {job['state']}")
 
 
 async def test_footprint_job_runs_on_the_worker(make_tenant, worker) -> None:

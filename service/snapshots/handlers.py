@@ -1,0 +1,29 @@
+"""The worker side of database imports: a job of kind ``import_database``."""
+
+from __future__ import annotations
+
+import shutil
+
+from service.jobs.runner import JobContext, JobFailed, handler
+from service.snapshots.build import ImportRefused, produce, report_summary, store_produced
+
+
+@handler("import_database")
+async def import_database(ctx: JobContext) -> None:
+    """Import a bundled database into a new snapshot owned by the job's tenant."""
+    request = ctx.job["request"]
+    work_dir = (ctx.settings.data_dir / "imports" / str(ctx.job["id"])).resolve()
+    shutil.rmtree(work_dir, ignore_errors=True)
+    try:
+        produced = await produce(request["source"], work_dir,
+                                 max_unlinked_share=request["max_unlinked_share"],
+                                 progress=ctx.report)
+    except ImportRefused as exc:
+        raise JobFailed(str(exc), output={"report": exc.report}) from exc
+    finally:
+        shutil.rmtree(work_dir / "brightway", ignore_errors=True)
+    ctx.output = {"snapshot_hash": produced.snapshot_hash,
+                  "report": report_summary(produced.report)}
+    async with ctx.finish_transaction() as conn:
+        await store_produced(conn, produced, tenant_id=ctx.tenant_id, name=request["name"])
+    shutil.rmtree(work_dir, ignore_errors=True)

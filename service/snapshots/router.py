@@ -1,0 +1,93 @@
+"""Snapshots: list, read, search their datasets, read import reports; start imports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from service.auth.schemas import Principal
+from service.deps import Conn, RequestId, SettingsDep, require_roles
+from service.errors import NotFound
+from service.jobs import service as job_service
+from service.jobs.schemas import JobPublic
+from service.snapshots import cache, store
+from service.snapshots.schemas import ActivityPublic, ImportRequest, SnapshotPublic, scope_of
+
+router = APIRouter(tags=["snapshots"])
+Reader = Annotated[Principal, Depends(require_roles("buyer", "supplier", "exporter"))]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+def _public(row: Any) -> SnapshotPublic:
+    fields = {k: v for k, v in dict(row).items() if k in SnapshotPublic.model_fields}
+    return SnapshotPublic(**fields, scope=scope_of(row["tenant_id"]))
+
+
+@router.get("/v1/snapshots", response_model=list[SnapshotPublic], operation_id="snapshots-list")
+async def list_snapshots(principal: Reader, conn: Conn) -> list[SnapshotPublic]:
+    """Snapshots this tenant may calculate with: the operator's and its own."""
+    return [_public(r) for r in await store.list_snapshots(conn, principal.tenant_id)]
+
+
+@router.get("/v1/snapshots/{snapshot_hash}", response_model=SnapshotPublic,
+            operation_id="snapshots-get")
+async def get_snapshot(snapshot_hash: str, principal: Reader, conn: Conn) -> SnapshotPublic:
+    """One snapshot."""
+    row = await store.get_snapshot(conn, principal.tenant_id, snapshot_hash)
+    if row is None:
+        raise NotFound("no such snapshot")
+    return _public(row)
+
+
+@router.get("/v1/snapshots/{snapshot_hash}/report", operation_id="snapshots-report")
+async def get_report(snapshot_hash: str, principal: Reader, conn: Conn) -> dict[str, Any]:
+    """The import report behind a snapshot: counts, shares, unlinked flows, data issues."""
+    report = await store.get_report(conn, principal.tenant_id, snapshot_hash)
+    if report is None:
+        raise NotFound("no such snapshot")
+    return report
+
+
+@router.get("/v1/snapshots/{snapshot_hash}/activities", response_model=list[ActivityPublic],
+            operation_id="snapshots-activities")
+async def search_activities(
+        snapshot_hash: str, principal: Reader, conn: Conn, settings: SettingsDep,
+        q: Annotated[str | None, Query(max_length=200, description="words in the name")] = None,
+        location: Annotated[str | None, Query(max_length=50)] = None,
+        unit: Annotated[str | None, Query(max_length=50)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0) -> list[ActivityPublic]:
+    """Search a snapshot's datasets to find what a BOM line should link to."""
+    if await store.get_snapshot(conn, principal.tenant_id, snapshot_hash) is None:
+        raise NotFound("no such snapshot")
+    snapshot, _ = await cache.load(conn, snapshot_hash, settings.data_dir / "snapshots")
+    words = (q or "").casefold().split()
+    found = []
+    for activity in snapshot.activities:
+        text = f"{activity.name} {activity.reference_product or ''}".casefold()
+        if words and not all(w in text for w in words):
+            continue
+        if location and (activity.location or "").casefold() != location.casefold():
+            continue
+        if unit and (activity.unit or "").casefold() != unit.casefold():
+            continue
+        found.append(activity)
+    return [ActivityPublic(database=a.database, code=a.code, name=a.name,
+                           reference_product=a.reference_product, location=a.location,
+                           unit=a.unit, link_hint=f"{a.database}:{a.code}",
+                           has_cutoff=a.has_cutoff)
+            for a in found[offset:offset + limit]]
+
+
+@router.post("/v1/imports", status_code=202, response_model=JobPublic,
+             operation_id="imports-create")
+async def create_import(body: ImportRequest, principal: Admin, conn: Conn, request: Request,
+                        response: Response, request_id: RequestId,
+                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+                        ) -> JobPublic:
+    """Import a bundled database into a new snapshot of this tenant, as a job with progress."""
+    return await job_service.accept(conn, request.app.state.celery, principal,
+                                    kind="import_database", request=body.model_dump(),
+                                    idempotency_key=idempotency_key, request_id=request_id,
+                                    response=response)
