@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, Response
 from service import db, problems
 from service.auth.router import router as auth_router
 from service.boms.router import router as boms_router
+from service.certificates.router import router as certificates_router
 from service.config import Settings, get_settings
 from service.footprints.router import router as footprints_router
 from service.jobs.dispatch import reaper_loop
@@ -95,4 +96,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(links_router)
     app.include_router(jobs_router)
     app.include_router(snapshots_router)
+    app.include_router(certificates_router)
     return app

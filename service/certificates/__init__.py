@@ -1,0 +1,1 @@
+"""Signed certificates of footprint results, signing keys, public verification."""
