@@ -14,13 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lca.foreground import BackgroundLink, Line
+from lca.foreground import BackgroundLink, Line, Link
+from lca.primary import PrimaryLink
 from lca.snapshot import Snapshot
 from lca.units import UnitError, conversion_factor
 
 DatasetKey = tuple[str, str]
 
 MATCH_ORDER = ("part_number", "cn_code", "material_class", "description")
+PRIMARY_PREFIX = "primary:"
+"""Link hints of this form name a primary-data record (supplier process or declaration)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class LinkedLeaves:
     lines: list[Line]
     how_by_line: dict[str, str]
     unlinked_reasons: dict[str, str]
+    unit_by_line: dict[str, str]
+    """The unit each linked line's amount is in (the dataset's or the declared unit)."""
 
 
 def _amount_in_dataset_unit(leaf: Mapping[str, Any], unit: str | None) -> float | str:
@@ -124,9 +129,23 @@ def _amount_in_dataset_unit(leaf: Mapping[str, Any], unit: str | None) -> float 
     return f"the line is in {leaf['unit']}, the dataset in {unit}: no conversion"
 
 
+def _primary_line(leaf: Mapping[str, Any], record_id: str,
+                  primary: Mapping[str, PrimaryLink],
+                  problems: Mapping[str, str]) -> tuple[float, Link] | str:
+    if record_id not in primary:
+        return problems.get(record_id, f"no primary data {record_id!r} for this tenant")
+    converted = _amount_in_dataset_unit(leaf, primary[record_id].declared_unit)
+    if isinstance(converted, str):
+        return converted
+    return converted, primary[record_id].link
+
+
 def link_leaves(leaves: Sequence[Mapping[str, Any]], snapshot: Snapshot,
-                rules: Sequence[LinkRule]) -> LinkedLeaves:
-    """Link each exploded leaf to a background product of ``snapshot`` with unit conversion.
+                rules: Sequence[LinkRule], *,
+                primary: Mapping[str, PrimaryLink] | None = None,
+                primary_problems: Mapping[str, str] | None = None) -> LinkedLeaves:
+    """Link each exploded leaf to a background product of ``snapshot`` with unit conversion,
+    or, for a ``primary:<id>`` hint, to that supplier process or declared footprint.
 
     Leaves are the dicts :func:`lca.bom.ExplodedLeaf.as_dict` gives. A leaf that cannot be
     linked becomes a line without link (reported by the footprint, never counted as zero).
@@ -136,11 +155,25 @@ def link_leaves(leaves: Sequence[Mapping[str, Any]], snapshot: Snapshot,
     lines: list[Line] = []
     how: dict[str, str] = {}
     unlinked: dict[str, str] = {}
+    units: dict[str, str] = {}
     for leaf in leaves:
         line_id = str(leaf["line_id"])
-        decision = linker.link(leaf)
-        link: BackgroundLink | None = None
+        link: Link | None = None
         amount = float(leaf["amount"])
+        hint = str(leaf.get("link_hint") or "")
+        if hint.startswith(PRIMARY_PREFIX):
+            outcome = _primary_line(leaf, hint.removeprefix(PRIMARY_PREFIX), primary or {},
+                                    primary_problems or {})
+            if isinstance(outcome, str):
+                unlinked[line_id] = outcome
+            else:
+                (amount, link), how[line_id] = outcome, "primary data"
+                units[line_id] = (primary or {})[hint.removeprefix(PRIMARY_PREFIX)].declared_unit
+            lines.append(Line(line_id=line_id, amount=amount, link=link,
+                              supplier=leaf.get("supplier"), stage=leaf.get("stage"),
+                              location=leaf.get("origin")))
+            continue
+        decision = linker.link(leaf)
         if decision.target is None:
             unlinked[line_id] = decision.how
         else:
@@ -151,7 +184,8 @@ def link_leaves(leaves: Sequence[Mapping[str, Any]], snapshot: Snapshot,
             else:
                 amount, link = converted, BackgroundLink(index)
                 how[line_id] = decision.how
+                units[line_id] = snapshot.activities[index].unit or ""
         lines.append(Line(line_id=line_id, amount=amount, link=link,
                           supplier=leaf.get("supplier"), stage=leaf.get("stage"),
                           location=leaf.get("origin")))
-    return LinkedLeaves(lines, how, unlinked)
+    return LinkedLeaves(lines, how, unlinked, units)

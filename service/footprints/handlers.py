@@ -15,14 +15,16 @@ from uuid import UUID
 
 from lca.contributions import contributions
 from lca.footprint import footprint, foreground_demand
-from lca.linking import LinkRule, link_leaves
+from lca.linking import PRIMARY_PREFIX, LinkRule, link_leaves
 from lca.montecarlo import monte_carlo
 from lca.precompute import UnitTable
+from lca.primary import resolve_records
 from lca.snapshot import Snapshot
 from service.boms import store as bom_store
 from service.footprints import serialize, store
 from service.jobs.runner import JobContext, JobFailed, handler
 from service.links import store as link_store
+from service.primary import store as primary_store
 from service.snapshots import cache
 from service.snapshots import store as snapshot_store
 
@@ -35,9 +37,23 @@ def code_version() -> str:
         return "0+unknown"
 
 
+def _primary_ids(leaves: list[dict[str, Any]]) -> list[UUID]:
+    ids = []
+    for leaf in leaves:
+        hint = str(leaf.get("link_hint") or "")
+        if hint.startswith(PRIMARY_PREFIX):
+            try:
+                ids.append(UUID(hint.removeprefix(PRIMARY_PREFIX)))
+            except ValueError:
+                continue  # reported as unlinked by link_leaves
+    return ids
+
+
 def _calculate(leaves: list[dict[str, Any]], snapshot: Snapshot, table: UnitTable,
-               rules: list[LinkRule], options: dict[str, Any]) -> dict[str, Any]:
-    linked = link_leaves(leaves, snapshot, rules)
+               rules: list[LinkRule], records: list[dict[str, Any]],
+               options: dict[str, Any]) -> dict[str, Any]:
+    primary, problems = resolve_records(records, snapshot)
+    linked = link_leaves(leaves, snapshot, rules, primary=primary, primary_problems=problems)
     fp = footprint(linked.lines, table, snapshot)
     result = serialize.footprint_json(fp, snapshot, leaves, linked)
     if options.get("contributions_top_n") or options.get("monte_carlo_iterations"):
@@ -85,7 +101,10 @@ async def compute_footprint(ctx: JobContext) -> None:
         rules = [LinkRule(r["match_field"], r["pattern"],
                           (r["target_database"], r["target_code"]), r["priority"])
                  for r in await link_store.list_rules(ctx.conn, ctx.tenant_id)]
-        result = await asyncio.to_thread(_calculate, leaves, snapshot, table, rules, options)
+        records = [dict(r) for r in await primary_store.get_many(ctx.conn, ctx.tenant_id,
+                                                                  _primary_ids(leaves))]
+        result = await asyncio.to_thread(_calculate, leaves, snapshot, table, rules, records,
+                                         options)
         method_versions = {ind.id: ind.version for ind in snapshot.indicators}
     await ctx.report(90)
     async with ctx.finish_transaction() as conn:

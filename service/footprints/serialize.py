@@ -11,6 +11,7 @@ import numpy as np
 
 from lca.contributions import Contributions
 from lca.footprint import Footprint
+from lca.foreground import BackgroundLink, Link, SupplierProcess
 from lca.indicators import GHG_PARTS
 from lca.linking import LinkedLeaves
 from lca.montecarlo import MonteCarloResult
@@ -31,6 +32,20 @@ def indicators_block(snapshot: Snapshot) -> list[dict[str, Any]]:
              "kind": ind.kind, "source": asdict(ind.source)} for ind in snapshot.indicators]
 
 
+def _link_json(link: Link | None, snapshot: Snapshot, how: str | None) -> dict[str, Any] | None:
+    if link is None:
+        return None
+    if isinstance(link, BackgroundLink):
+        activity = snapshot.activities[link.product_index]
+        return {"type": "background", "database": activity.database, "code": activity.code,
+                "name": activity.name, "location": activity.location, "unit": activity.unit,
+                "how": how, "rests_on_cutoff": activity.has_cutoff}
+    if isinstance(link, SupplierProcess):
+        return {"type": "supplier_process", "primary_data_id": link.process_id,
+                "location": link.location, "how": how}
+    return {"type": "declared_footprint", "primary_data_id": link.declaration_id, "how": how}
+
+
 def footprint_json(fp: Footprint, snapshot: Snapshot, leaves: Sequence[Mapping[str, Any]],
                    linked: LinkedLeaves) -> dict[str, Any]:
     """The stored result of one product's footprint, per unit of product."""
@@ -40,20 +55,13 @@ def footprint_json(fp: Footprint, snapshot: Snapshot, leaves: Sequence[Mapping[s
     row_by_line = {line_id: r for r, line_id in enumerate(fp.line_ids)}
     lines = []
     for leaf, line in zip(leaves, linked.lines, strict=True):
-        link = None
-        if line.link is not None:
-            activity = snapshot.activities[line.link.product_index]
-            link = {"database": activity.database, "code": activity.code,
-                    "name": activity.name, "location": activity.location,
-                    "unit": activity.unit, "how": linked.how_by_line.get(line.line_id),
-                    "rests_on_cutoff": activity.has_cutoff}
         row = fp.per_line[row_by_line[line.line_id]]
         lines.append({
             "line_id": line.line_id, "part_number": leaf.get("part_number"),
             "description": leaf.get("description"), "supplier": line.supplier,
-            "stage": line.stage, "origin": line.location,
-            "amount": line.amount, "unit": link["unit"] if link else leaf.get("unit"),
-            "link": link,
+            "stage": line.stage, "origin": line.location, "amount": line.amount,
+            "unit": linked.unit_by_line.get(line.line_id, leaf.get("unit")),
+            "link": _link_json(line.link, snapshot, linked.how_by_line.get(line.line_id)),
             "values": None if line.link is None else _by_indicator(ids, row)})
     return {
         "status": "complete" if fp.complete else "partial",

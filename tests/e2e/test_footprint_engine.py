@@ -60,6 +60,30 @@ async def engine_result(uslci_owner) -> dict:
             {"line_id": "mystery", "part_number": "M", "description": "Unobtainium",
              "quantity": 1, "unit": "kg"},
         ]
+        process = await http.post("/v1/primary-data", json={
+            "kind": "process", "name": "Die casting, plant A", "declared_unit": "kg",
+            "location": "CN-SD",
+            "emissions": [{"substance": "so2", "amount_kg": 0.002},
+                          {"substance": "co2_fossil", "amount_kg": 0.5},
+                          {"substance": "nox", "amount_kg": 0.001},
+                          {"substance": "pm25", "amount_kg": 0.0004}],
+            "inputs": [{"link_hint": coal["link_hint"], "amount": 1.2, "unit": "kWh"},
+                       {"link_hint": alu["link_hint"], "amount": 1.02, "unit": "kg"}]})
+        assert process.status_code == 201, process.text
+        declared = await http.post("/v1/primary-data", json={
+            "kind": "declared", "name": "Motor, supplier EPD", "declared_unit": "piece",
+            "values": {"gwp100_kg_co2e": 12.0, "gwp100_fossil_kg_co2e": 11.5,
+                       "gwp100_biogenic_kg_co2e": 0.3, "gwp100_luc_kg_co2e": 0.2,
+                       "so2_kg": 0.01}})
+        assert declared.status_code == 201, declared.text
+        lines += [
+            {"line_id": "casting", "part_number": "C", "description": "Housing casting",
+             "quantity": 0.8, "unit": "kg", "link_hint": process.json()["link_hint"],
+             "supplier": "Casting Co", "stage": "production"},
+            {"line_id": "motor", "part_number": "MO", "description": "Motor", "quantity": 1,
+             "unit": "piece", "link_hint": declared.json()["link_hint"],
+             "supplier": "Motor Co", "stage": "production"},
+        ]
         product = (await http.post("/v1/products", json={"part_number": "ENG-1",
                                                          "name": "Engine test"})).json()
         revision = (await http.post(f"/v1/products/{product['id']}/boms",
@@ -74,7 +98,8 @@ async def engine_result(uslci_owner) -> dict:
         again = (await http.post("/v1/footprints", json={"bom_revision_id": revision["id"],
                                                          "options": options})).json()
         second = (await http.get((await wait_job(http, again["id"]))["result_url"])).json()
-    return {"result": result, "second": second, "snapshot_hash": snapshot_hash}
+    return {"result": result, "second": second, "snapshot_hash": snapshot_hash,
+            "process": process.json(), "declared": declared.json()}
 
 
 async def test_totals_equal_plain_bw2calc(engine_result: dict, database_url: str) -> None:
@@ -87,31 +112,69 @@ async def test_totals_equal_plain_bw2calc(engine_result: dict, database_url: str
                                       result["snapshot_hash"])
     finally:
         await conn.close()
+    process, declared = engine_result["process"], engine_result["declared"]
     with tempfile.TemporaryDirectory() as tmp:
         path = unpack_snapshot(package, Path(tmp), expected_hash=result["snapshot_hash"])
         snapshot = load_snapshot(path)
         ids = {a.key: a.id for a in snapshot.activities}
+        flow_ids = {(f.name, tuple(f.categories)): f.id for f in snapshot.flows}
+        lines = {line["line_id"]: line for line in body["lines"]}
         demand: dict[int, float] = {}
         for line in body["lines"]:
-            if line["link"] is None:
-                continue
-            node = ids[(line["link"]["database"], line["link"]["code"])]
-            demand[node] = demand.get(node, 0.0) + line["amount"]
+            link = line["link"]
+            if link is not None and link["type"] == "background":
+                node = ids[(link["database"], link["code"])]
+                demand[node] = demand.get(node, 0.0) + line["amount"]
+        casting_kg = lines["casting"]["amount"]
+        for item in process["payload"]["inputs"]:
+            node = ids[tuple(item["link_hint"].split(":", 1))]
+            demand[node] = demand.get(node, 0.0) + casting_kg * item["amount"]
         assert len(demand) == 4
+        substances = {"so2": ("Sulfur dioxide", ("air",)), "nox": ("Nitrogen oxides", ("air",)),
+                      "co2_fossil": ("Carbon dioxide, fossil", ("air",)),
+                      "pm25": ("Particulate Matter, < 2.5 um", ("air",))}
         for indicator in body["indicators"]:
             lca = bw2calc.LCA(demand, data_objs=[
                 *snapshot.inventory_datapackages(),
                 snapshot.characterization_datapackage(indicator["id"])])
             lca.lci()
             lca.lcia()
+            direct = 0.0
+            for emission in process["payload"]["emissions"]:
+                flow_id = flow_ids[substances[emission["substance"]]]
+                if flow_id in lca.dicts.biosphere:
+                    row = lca.dicts.biosphere[flow_id]
+                    factor = lca.characterization_matrix[row, row]
+                else:  # a flow the background never emits: read its factor from the package
+                    factor = _factor(snapshot, indicator["id"], flow_id)
+                direct += casting_kg * emission["amount_kg"] * factor
+            declared_value = declared["payload"]["values"].get(indicator["id"], 0.0)
+            expected = lca.score + direct + lines["motor"]["amount"] * declared_value
             ours = body["totals"][indicator["id"]]
-            assert ours == pytest.approx(lca.score, rel=RTOL, abs=1e-15), indicator["id"]
+            assert ours == pytest.approx(expected, rel=RTOL, abs=1e-15), indicator["id"]
+    assert body["missing_declared"]["motor"]
+
+
+def _factor(snapshot, indicator_id: str, flow_id: int) -> float:
+    package = snapshot.characterization_datapackage(indicator_id)
+    indices, data = None, None
+    for resource in package.resources:
+        if resource["name"].endswith("indices"):
+            indices = package.get_resource(resource["name"])[0]
+        elif resource["name"].endswith("data"):
+            data = package.get_resource(resource["name"])[0]
+    hits = np.nonzero(indices["row"] == flow_id)[0]
+    return float(data[hits].sum()) if len(hits) else 0.0
 
 
 async def test_result_shape_carbon_and_pollution(engine_result: dict) -> None:
     body = engine_result["result"]["result"]
     assert body["status"] == "partial"
     assert [u["line_id"] for u in body["unlinked"]] == ["mystery"]
+    share = body["primary_data_share"]["gwp100_kg_co2e"]
+    assert 0 < share < 1
+    assert set(body["by_supplier"]) >= {"Casting Co", "Motor Co", "Frames Ltd"}
+    assert "CN-SD" in body["pollutants_by_location"]["so2_kg"]
     lines = {line["line_id"]: line for line in body["lines"]}
     assert lines["bracket"]["link"]["how"].startswith("rule material_class")
     assert lines["bracket"]["amount"] == pytest.approx(0.6)  # 2 frames x 300 g, in kg
