@@ -73,6 +73,8 @@ class ActivityInfo:
     unit: str | None
     tanji_cutoff: tuple[Any, ...] = ()
     tanji_ambiguous: tuple[Any, ...] = ()
+    name_zh: str | None = None
+    classification: str | None = None
 
     @property
     def key(self) -> FlowKey:
@@ -346,13 +348,22 @@ def _json_list(value: Any) -> list[Any]:
     return [json.loads(json.dumps(value, default=str))]
 
 
+def _classification(node: Any) -> str | None:
+    """The node's first classification as one string ("system: path"), if any."""
+    for entry in node.get("classifications") or ():
+        if isinstance(entry, list | tuple) and len(entry) == 2:
+            return f"{entry[0]}: {entry[1]}"
+    return None
+
+
 def build_snapshot(
-    database: str,
+    database: str | Sequence[str],
     out_dir: Path,
     *,
     indicators: Sequence[Indicator] = DEFAULT_INDICATORS,
 ) -> str:
-    """Freeze ``database``, its upstream databases and ``indicators`` into ``out_dir``.
+    """Freeze ``database`` (one name or several), the databases they draw on and ``indicators``
+    into ``out_dir``.
 
     Runs inside the current bw2data project; ``out_dir`` must not exist or be empty.
     Returns the snapshot hash.
@@ -362,11 +373,14 @@ def build_snapshot(
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise SnapshotError(f"{out_dir} is not empty")
-    if database not in bd.databases:
-        raise SnapshotError(f"no database {database!r} in project {bd.projects.current!r}")
+    requested = [database] if isinstance(database, str) else list(database)
+    for name in requested:
+        if name not in bd.databases:
+            raise SnapshotError(f"no database {name!r} in project {bd.projects.current!r}")
+    database = "+".join(requested)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    names = sorted(bd.Database(database).find_graph_dependents())
+    names = sorted(set().union(*(bd.Database(n).find_graph_dependents() for n in requested)))
     dp_dirs: list[str] = []
     for name in names:
         db = bd.Database(name)
@@ -408,6 +422,8 @@ def build_snapshot(
                 "reference_product": node.get("reference product"),
                 "location": node.get("location"),
                 "unit": node.get("unit"),
+                "name_zh": node.get("name_zh"),
+                "classification": _classification(node),
                 **{f: _json_list(node.get(f)) for f in CUTOFF_FIELDS},
             }
         )

@@ -15,8 +15,8 @@ from service import db, problems
 from service.auth.router import router as auth_router
 from service.boms.router import router as boms_router
 from service.certificates.router import router as certificates_router
-from service.config import Settings, get_settings
 from service.compliance.router import router as compliance_router  # TEMP-COMPLIANCE
+from service.config import Settings, get_settings
 from service.footprints.router import router as footprints_router
 from service.jobs.dispatch import reaper_loop
 from service.jobs.router import router as jobs_router

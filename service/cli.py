@@ -6,7 +6,7 @@
     tanji tenant create NAME
     tanji client create --tenant ID --role buyer [--role ...] [--name NAME]
     tanji client revoke CLIENT_ID
-    tanji snapshot import uslci [--tenant ID]   background database -> snapshot
+    tanji snapshot import uslci|tiangong|tiangong+uslci [--tenant ID]
     tanji openapi [--check]        write (or check) openapi/openapi.json
 """
 
@@ -217,10 +217,12 @@ async def _import_snapshot(dsn: str, settings: Settings, source: str, name: str,
 
 def cmd_snapshot_import(args: argparse.Namespace) -> int:
     """Import a bundled database into a snapshot (operator-wide unless --tenant)."""
+    from service.snapshots.build import SOURCE_NAMES
+
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     snapshot_hash = asyncio.run(_import_snapshot(
-        _dsn(settings), settings, args.source, args.name or args.source,
+        _dsn(settings), settings, args.source, args.name or SOURCE_NAMES[args.source],
         UUID(args.tenant) if args.tenant else None, args.max_unlinked_share))
     print(f"snapshot {snapshot_hash}")
     return 0
@@ -272,7 +274,7 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(fn=cmd_client_revoke)
     snapshot = sub.add_parser("snapshot").add_subparsers(dest="action", required=True)
     sp = snapshot.add_parser("import", help=cmd_snapshot_import.__doc__)
-    sp.add_argument("source", choices=["uslci"])
+    sp.add_argument("source", choices=["uslci", "tiangong", "tiangong+uslci"])
     sp.add_argument("--tenant")
     sp.add_argument("--name")
     sp.add_argument("--max-unlinked-share", type=float, default=0.05)

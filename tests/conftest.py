@@ -188,17 +188,28 @@ async def make_tenant(conn: asyncpg.Connection, api_url: str):
     return make
 
 
+async def _import_owner(database_url: str, api_url: str, name: str,
+                        source: str) -> tuple[TenantClients, str]:
+    async with db.connect(database_url) as c:
+        tenant = await create_tenant(c, api_url, name)
+    async with await tenant.client("admin") as http:
+        response = await http.post("/v1/imports", json={"source": source})
+        assert response.status_code == 202, response.text
+        job = await wait_job(http, response.json()["id"], limit_s=900)
+    assert job["state"] == "succeeded", job
+    return tenant, job["output"]["snapshot_hash"]
+
+
 @pytest.fixture(scope="session")
 async def uslci_owner(database_url: str, api_url: str, worker) -> tuple[TenantClients, str]:
     """A tenant that imported US LCI through the API (an import job on the real worker).
 
     Returns the tenant and its snapshot hash; no other tenant sees that snapshot.
     """
-    async with db.connect(database_url) as c:
-        tenant = await create_tenant(c, api_url, "uslci-owner")
-    async with await tenant.client("admin") as http:
-        response = await http.post("/v1/imports", json={"source": "uslci"})
-        assert response.status_code == 202, response.text
-        job = await wait_job(http, response.json()["id"], limit_s=600)
-    assert job["state"] == "succeeded", job
-    return tenant, job["output"]["snapshot_hash"]
+    return await _import_owner(database_url, api_url, "uslci-owner", "uslci")
+
+
+@pytest.fixture(scope="session")
+async def china_owner(database_url: str, api_url: str, worker) -> tuple[TenantClients, str]:
+    """A tenant that imported TianGong and US LCI into one snapshot through the API."""
+    return await _import_owner(database_url, api_url, "china-owner", "tiangong+uslci")

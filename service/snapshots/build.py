@@ -26,6 +26,13 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int], Awaitable[None]]
 
+SOURCE_NAMES = {
+    "uslci": "US LCI fy21 q3",
+    "tiangong": "TianGong LCA data (2024-04)",
+    "tiangong+uslci": "TianGong LCA data (2024-04) + US LCI fy21 q3",
+}
+"""Default snapshot names of the bundled sources."""
+
 
 class ImportRefused(Exception):
     """The importer refused the data (too much unlinked); ``report`` says why."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 import shutil
 
 from service.jobs.runner import JobContext, JobFailed, handler
-from service.snapshots.build import ImportRefused, produce, report_summary, store_produced
+from service.snapshots.build import (
+    SOURCE_NAMES,
+    ImportRefused,
+    produce,
+    report_summary,
+    store_produced,
+)
 
 
 @handler("import_database")
@@ -25,5 +31,6 @@ async def import_database(ctx: JobContext) -> None:
     ctx.output = {"snapshot_hash": produced.snapshot_hash,
                   "report": report_summary(produced.report)}
     async with ctx.finish_transaction() as conn:
-        await store_produced(conn, produced, tenant_id=ctx.tenant_id, name=request["name"])
+        await store_produced(conn, produced, tenant_id=ctx.tenant_id,
+                             name=request.get("name") or SOURCE_NAMES[request["source"]])
     shutil.rmtree(work_dir, ignore_errors=True)

@@ -56,26 +56,33 @@ async def search_activities(
         q: Annotated[str | None, Query(max_length=200, description="words in the name")] = None,
         location: Annotated[str | None, Query(max_length=50)] = None,
         unit: Annotated[str | None, Query(max_length=50)] = None,
+        classification: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0) -> list[ActivityPublic]:
-    """Search a snapshot's datasets to find what a BOM line should link to."""
+    """Search a snapshot's datasets (name in English or Chinese, location, unit,
+    classification) to find what a BOM line should link to."""
     if await store.get_snapshot(conn, principal.tenant_id, snapshot_hash) is None:
         raise NotFound("no such snapshot")
     snapshot, _ = await cache.load(conn, snapshot_hash, settings.data_dir / "snapshots")
     words = (q or "").casefold().split()
     found = []
     for activity in snapshot.activities:
-        text = f"{activity.name} {activity.reference_product or ''}".casefold()
+        text = " ".join((activity.name, activity.reference_product or "",
+                         activity.name_zh or "")).casefold()
         if words and not all(w in text for w in words):
             continue
         if location and (activity.location or "").casefold() != location.casefold():
             continue
         if unit and (activity.unit or "").casefold() != unit.casefold():
             continue
+        if classification and classification.casefold() not in (
+                activity.classification or "").casefold():
+            continue
         found.append(activity)
     return [ActivityPublic(database=a.database, code=a.code, name=a.name,
                            reference_product=a.reference_product, location=a.location,
-                           unit=a.unit, link_hint=f"{a.database}:{a.code}",
+                           unit=a.unit, name_zh=a.name_zh, classification=a.classification,
+                           link_hint=f"{a.database}:{a.code}",
                            has_cutoff=a.has_cutoff)
             for a in found[offset:offset + limit]]
 

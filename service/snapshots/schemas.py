@@ -26,8 +26,8 @@ class ImportRequest(BaseModel):
     """POST /v1/imports: import a bundled database into a new snapshot of this tenant."""
 
     model_config = ConfigDict(extra="forbid")
-    source: Literal["uslci"]
-    name: str = Field(default="US LCI fy21 q3", min_length=1, max_length=200)
+    source: Literal["uslci", "tiangong", "tiangong+uslci"]
+    name: str | None = Field(default=None, min_length=1, max_length=200)
     max_unlinked_share: float = Field(default=0.05, gt=0, le=1)
 
 
@@ -40,6 +40,8 @@ class ActivityPublic(BaseModel):
     reference_product: str | None
     location: str | None
     unit: str | None
+    name_zh: str | None = None
+    classification: str | None = None
     link_hint: str
     has_cutoff: bool
 

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SOURCES = ("uslci", "tabular")
-"""Bundled databases by name, and ``tabular`` for a user's own file (``--file``)."""
+SOURCES = ("uslci", "tiangong", "tiangong+uslci", "tabular")
+"""Bundled databases by name (``+`` joins several into one snapshot), and ``tabular`` for a
+user's own file (``--file``)."""
 
 
 def _say(progress: int, step: str, **extra: Any) -> None:
@@ -29,10 +30,28 @@ def _say(progress: int, step: str, **extra: Any) -> None:
 
 def _importers() -> dict[str, Callable[..., Any]]:
     from connectors.tabular import import_tabular
+    from connectors.tiangong import import_tiangong
     from connectors.uslci import import_uslci
 
     return {"uslci": lambda _file, limit: import_uslci(max_unlinked_share=limit),
+            "tiangong": lambda _file, limit: import_tiangong(
+                max_unlinked_share=max(limit, TIANGONG_MIN_SHARE)),
             "tabular": lambda file, limit: import_tabular(file, max_unlinked_share=limit)}
+
+
+TIANGONG_MIN_SHARE = 0.02
+"""TianGong's own refusal threshold (connectors.tiangong: 1.02 % measured unlinked)."""
+
+
+def combined_report(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report for a snapshot of several databases: the parts, and their counts summed."""
+    counts: dict[str, int] = {}
+    for report in reports:
+        for key, value in (report.get("counts") or {}).items():
+            counts[key] = counts.get(key, 0) + value
+    return {"source": "+".join(r["source"] for r in reports),
+            "database": "+".join(r["database"] for r in reports),
+            "counts": counts, "parts": reports}
 
 
 def run(source: str, out_dir: Path, *, file: Path | None, max_unlinked_share: float) -> int:
@@ -49,18 +68,23 @@ def run(source: str, out_dir: Path, *, file: Path | None, max_unlinked_share: fl
     bd.projects.set_current("tanji-writer")
     _say(5, "installing biosphere3 and the Tanji extension flows")
     install_biosphere()
-    _say(20, f"importing {source}")
-    try:
-        report = _importers()[source](file, max_unlinked_share)
-    except ImportFailed as exc:
-        (out_dir / "report.json").write_text(exc.report.model_dump_json())
-        _say(100, "import refused", error=str(exc))
-        return 3
-    (out_dir / "report.json").write_text(report.model_dump_json())
-    database = report.database
-    _say(70, "freezing the snapshot", database=database)
-    snapshot_hash = build_snapshot(database, out_dir / "snapshot")
-    _say(90, "snapshot written", snapshot_hash=snapshot_hash, database=database)
+    reports = []
+    parts = source.split("+")
+    for number, part in enumerate(parts):
+        _say(20 + 50 * number // len(parts), f"importing {part}")
+        try:
+            report = _importers()[part](file, max_unlinked_share)
+        except ImportFailed as exc:
+            (out_dir / "report.json").write_text(exc.report.model_dump_json())
+            _say(100, "import refused", error=str(exc))
+            return 3
+        reports.append(json.loads(report.model_dump_json()))
+    combined = reports[0] if len(reports) == 1 else combined_report(reports)
+    (out_dir / "report.json").write_text(json.dumps(combined))
+    databases = [r["database"] for r in reports]
+    _say(70, "freezing the snapshot", databases=databases)
+    snapshot_hash = build_snapshot(databases, out_dir / "snapshot")
+    _say(90, "snapshot written", snapshot_hash=snapshot_hash)
     return 0
 
 
