@@ -15,7 +15,6 @@ from service import db, problems
 from service.auth.router import router as auth_router
 from service.boms.router import router as boms_router
 from service.certificates.router import router as certificates_router
-from service.compliance.router import router as compliance_router  # TEMP-COMPLIANCE
 from service.config import Settings, get_settings
 from service.footprints.router import router as footprints_router
 from service.jobs.dispatch import reaper_loop
@@ -24,7 +23,6 @@ from service.links.router import router as links_router
 from service.logging import request_id_var
 from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from service.ops import router as ops_router
-from service.pact.router import router as pact_router  # PACT-TEMP
 from service.primary.router import router as primary_router
 from service.snapshots.router import router as snapshots_router
 from service.workers import make_celery
@@ -101,6 +99,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(snapshots_router)
     app.include_router(certificates_router)
     app.include_router(primary_router)
-    app.include_router(pact_router)  # PACT-TEMP
-    app.include_router(compliance_router)  # TEMP-COMPLIANCE
     return app
