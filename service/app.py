@@ -15,6 +15,7 @@ from service import db, problems
 from service.auth.router import router as auth_router
 from service.boms.router import router as boms_router
 from service.certificates.router import router as certificates_router
+from service.compliance.router import router as compliance_router
 from service.config import Settings, get_settings
 from service.footprints.router import router as footprints_router
 from service.jobs.dispatch import reaper_loop
@@ -99,4 +100,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(snapshots_router)
     app.include_router(certificates_router)
     app.include_router(primary_router)
+    app.include_router(compliance_router)
     return app
