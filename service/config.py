@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 3600
     max_upload_bytes: int = 5 * 1024 * 1024
     max_bom_lines: int = 20_000
+    max_import_bytes: int = 200 * 1024 * 1024
 
     job_lease_seconds: float = 30.0
     job_heartbeat_seconds: float = 5.0

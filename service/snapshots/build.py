@@ -30,6 +30,8 @@ SOURCE_NAMES = {
     "uslci": "US LCI fy21 q3",
     "tiangong": "TianGong LCA data (2024-04)",
     "tiangong+uslci": "TianGong LCA data (2024-04) + US LCI fy21 q3",
+    "tabular": "uploaded tabular database",
+    "ecospold2": "uploaded ecoSpold2 database",
 }
 """Default snapshot names of the bundled sources."""
 
@@ -57,12 +59,15 @@ class Produced:
 
 
 async def _run_writer(source: str, work_dir: Path, file: Path | None,
-                      max_unlinked_share: float, progress: Progress) -> int:
+                      max_unlinked_share: float, progress: Progress,
+                      database_name: str | None) -> int:
     command = [sys.executable, "-m", "service.snapshots.writer", source, str(work_dir),
                "--max-unlinked-share", str(max_unlinked_share)]
     if file is not None:
         command += ["--file", str(file)]
     env = dict(os.environ, BRIGHTWAY2_DIR=str(work_dir / "brightway"))
+    if database_name:
+        env["TANJI_IMPORT_DATABASE"] = database_name
     child = await asyncio.create_subprocess_exec(*command, env=env,
                                                  stdout=asyncio.subprocess.PIPE,
                                                  stderr=asyncio.subprocess.PIPE)
@@ -93,10 +98,12 @@ def _finish_locally(snapshot_dir: Path) -> tuple[Any, bytes, bytes, dict[str, An
 
 
 async def produce(source: str, work_dir: Path, *, file: Path | None = None,
-                  max_unlinked_share: float = 0.05, progress: Progress) -> Produced:
+                  max_unlinked_share: float = 0.05, progress: Progress,
+                  database_name: str | None = None) -> Produced:
     """Import ``source`` in a writer process, then precompute and pack its snapshot."""
     await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
-    code = await _run_writer(source, work_dir, file, max_unlinked_share, progress)
+    code = await _run_writer(source, work_dir, file, max_unlinked_share, progress,
+                             database_name)
     report = await asyncio.to_thread(_read_json, work_dir / "report.json")
     if code == 3:
         raise ImportRefused("the import was refused: too many unlinked exchanges", report)

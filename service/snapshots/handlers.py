@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from uuid import UUID
 
 from service.jobs.runner import JobContext, JobFailed, handler
 from service.snapshots.build import (
@@ -12,18 +14,27 @@ from service.snapshots.build import (
     report_summary,
     store_produced,
 )
+from service.snapshots.uploads import fetch_upload, unpack_upload
 
 
 @handler("import_database")
 async def import_database(ctx: JobContext) -> None:
-    """Import a bundled database into a new snapshot owned by the job's tenant."""
+    """Import a bundled or uploaded database into a new snapshot owned by the job's tenant."""
     request = ctx.job["request"]
     work_dir = (ctx.settings.data_dir / "imports" / str(ctx.job["id"])).resolve()
     shutil.rmtree(work_dir, ignore_errors=True)
+    file = None
+    if request.get("upload_id"):
+        upload = await fetch_upload(ctx.conn, ctx.tenant_id, UUID(request["upload_id"]))
+        if upload is None:
+            raise JobFailed("the uploaded file is gone or damaged")
+        file = await asyncio.to_thread(unpack_upload, request["source"], *upload,
+                                       work_dir / "upload")
     try:
-        produced = await produce(request["source"], work_dir,
+        produced = await produce(request["source"], work_dir, file=file,
                                  max_unlinked_share=request["max_unlinked_share"],
-                                 progress=ctx.report)
+                                 progress=ctx.report,
+                                 database_name=request.get("database_name"))
     except ImportRefused as exc:
         raise JobFailed(str(exc), output={"report": exc.report}) from exc
     finally:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 
 from service.auth.schemas import Principal
 from service.deps import Conn, RequestId, SettingsDep, require_roles
-from service.errors import NotFound
+from service.errors import NotFound, PayloadTooLarge
 from service.jobs import service as job_service
 from service.jobs.schemas import JobPublic
 from service.snapshots import cache, store
 from service.snapshots.schemas import ActivityPublic, ImportRequest, SnapshotPublic, scope_of
+from service.snapshots.uploads import check_upload, safe_filename, store_upload
 
 router = APIRouter(tags=["snapshots"])
 Reader = Annotated[Principal, Depends(require_roles("buyer", "supplier", "exporter"))]
@@ -98,3 +99,32 @@ async def create_import(body: ImportRequest, principal: Admin, conn: Conn, reque
                                     kind="import_database", request=body.model_dump(),
                                     idempotency_key=idempotency_key, request_id=request_id,
                                     response=response)
+
+
+@router.post("/v1/imports/upload", status_code=202, response_model=JobPublic,
+             operation_id="imports-upload",
+             responses={413: {"description": "file over the import size limit"},
+                        422: {"description": "not a file the chosen importer reads"}})
+async def upload_import(
+        principal: Admin, conn: Conn, request: Request, response: Response,
+        request_id: RequestId, settings: SettingsDep,
+        file: Annotated[UploadFile, File(description="tabular .csv/.xlsx or ecoSpold2 .zip")],
+        source: Annotated[Literal["tabular", "ecospold2"], Form()],
+        name: Annotated[str | None, Form(max_length=200)] = None,
+        max_unlinked_share: Annotated[float, Form(gt=0, le=1)] = 0.05,
+        ) -> JobPublic:
+    """Import your own database (bw2io tabular format, or ecoSpold2 datasets you hold a
+    licence for) into a new snapshot of this tenant, as a job with progress."""
+    content = await file.read(settings.max_import_bytes + 1)
+    if len(content) > settings.max_import_bytes:
+        raise PayloadTooLarge(f"imports are limited to {settings.max_import_bytes} bytes")
+    filename = safe_filename(file.filename or "upload")
+    check_upload(source, filename, content)
+    async with conn.transaction():
+        upload_id = await store_upload(conn, principal.tenant_id, filename, content)
+    database_name = "user_" + safe_filename(filename.rsplit(".", 1)[0]).lower()[:60]
+    return await job_service.accept(
+        conn, request.app.state.celery, principal, kind="import_database",
+        request={"source": source, "upload_id": str(upload_id), "name": name or filename,
+                 "max_unlinked_share": max_unlinked_share, "database_name": database_name},
+        idempotency_key=None, request_id=request_id, response=response)

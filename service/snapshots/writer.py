@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SOURCES = ("uslci", "tiangong", "tiangong+uslci", "tabular")
+SOURCES = ("uslci", "tiangong", "tiangong+uslci", "tabular", "ecospold2")
 """Bundled databases by name (``+`` joins several into one snapshot), and ``tabular`` for a
 user's own file (``--file``)."""
 
@@ -29,6 +29,7 @@ def _say(progress: int, step: str, **extra: Any) -> None:
 
 
 def _importers() -> dict[str, Callable[..., Any]]:
+    from connectors.ecospold2 import import_ecospold2
     from connectors.tabular import import_tabular
     from connectors.tiangong import import_tiangong
     from connectors.uslci import import_uslci
@@ -36,7 +37,10 @@ def _importers() -> dict[str, Callable[..., Any]]:
     return {"uslci": lambda _file, limit: import_uslci(max_unlinked_share=limit),
             "tiangong": lambda _file, limit: import_tiangong(
                 max_unlinked_share=max(limit, TIANGONG_MIN_SHARE)),
-            "tabular": lambda file, limit: import_tabular(file, max_unlinked_share=limit)}
+            "tabular": lambda file, limit: import_tabular(file, max_unlinked_share=limit),
+            "ecospold2": lambda folder, limit: import_ecospold2(
+                folder, database_name=os.environ.get("TANJI_IMPORT_DATABASE", "ecospold2"),
+                max_unlinked_share=limit)}
 
 
 TIANGONG_MIN_SHARE = 0.02
