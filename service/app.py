@@ -24,6 +24,7 @@ from service.links.router import router as links_router
 from service.logging import request_id_var
 from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from service.ops import router as ops_router
+from service.pact.router import router as pact_router
 from service.primary.router import router as primary_router
 from service.snapshots.router import router as snapshots_router
 from service.workers import make_celery
@@ -101,4 +102,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(certificates_router)
     app.include_router(primary_router)
     app.include_router(compliance_router)
+    app.include_router(pact_router)
     return app

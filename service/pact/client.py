@@ -113,7 +113,7 @@ class PactClient:
     async def pages(self, *, limit: int | None = None,
                     filter_text: str | None = None) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page of ListFootprints, following Link rel="next" until there is none."""
-        params: dict[str, Any] = {}
+        params: dict[str, Any] | None = {}
         if limit:
             params["limit"] = limit
         if filter_text:
@@ -130,7 +130,7 @@ class PactClient:
             if not isinstance(data, list):
                 raise PartnerError("ListFootprints answered without a data list")
             yield data
-            params = {}  # the next link carries everything
+            params = None  # the next link carries everything (httpx drops its query if given {})
             url = next_link(response.headers.get("link"), str(response.url))
             if url in seen:
                 raise PartnerError("the partner's next link repeats itself")

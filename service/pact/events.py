@@ -159,7 +159,8 @@ async def _answer_request(conn: asyncpg.Connection, tenant_id: UUID, event: dict
 # ------------------------------------------------------------------- partner credentials
 
 
-def _aad_key(tenant_id: UUID, name: str) -> str:
+def _aad_key(name: str) -> str:
+    """Associated data for a sealed partner secret (the tenant id is bound by the KEK too)."""
     return f"pact-partner:{name}"
 
 
@@ -167,7 +168,7 @@ def seal_secret(settings: Settings, *, tenant_id: UUID, name: str,
                 secret: str) -> tuple[bytes, str]:
     """The sealed secret and the KEK id it was sealed with."""
     kek = kek_for(settings)
-    return kek.seal(secret.encode(), key_id=_aad_key(tenant_id, name),
+    return kek.seal(secret.encode(), key_id=_aad_key(name),
                     tenant_id=tenant_id), kek.kek_id
 
 
@@ -181,7 +182,7 @@ def partner_secret(settings: Settings, partner: Mapping[str, Any]) -> str:
         return value
     try:
         return kek_for(settings).open(
-            partner["credentials_sealed"], key_id=_aad_key(partner["tenant_id"], partner["name"]),
+            partner["credentials_sealed"], key_id=_aad_key(partner["name"]),
             tenant_id=partner["tenant_id"]).decode()
     except KeyUnavailable as exc:
         raise PartnerError(str(exc)) from exc
