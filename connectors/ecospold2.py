@@ -12,8 +12,12 @@ import logging
 import time
 from pathlib import Path
 
-from connectors.errors import ImportFailed, ParseError
-from connectors.import_report import ImportReport, report_from_linked_data
+from connectors.errors import ParseError
+from connectors.import_report import (
+    ImportReport,
+    enforce_unlinked_limit,
+    report_from_linked_data,
+)
 
 __all__ = ["import_ecospold2"]
 
@@ -53,13 +57,7 @@ def import_ecospold2(
         raise ParseError(f"{dirpath}: {error}") from error
     importer.apply_strategies(verbose=False)
     report = report_from_linked_data(importer.data, source=dirpath.name, database=database_name)
-    if report.share("unlinked") > max_unlinked_share:
-        report.duration_s = round(time.perf_counter() - started, 3)
-        raise ImportFailed(
-            f"{report.counts['unlinked']} unlinked exchanges "
-            f"({report.share('unlinked'):.1%} > {max_unlinked_share:.1%}); nothing written",
-            report=report,
-        )
+    enforce_unlinked_limit(report, max_unlinked_share, started)
     importer.write_database()
     report.written = True
     report.duration_s = round(time.perf_counter() - started, 3)

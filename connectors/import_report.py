@@ -18,6 +18,7 @@ Every exchange that is not a production exchange ends in exactly one class:
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -149,3 +150,18 @@ def report_from_linked_data(
     report.counts_by_kind = {k: dict(v) for k, v in by_kind.items()}
     report.unlinked_flows = count_flows(unlinked)
     return report
+
+
+def enforce_unlinked_limit(report: ImportReport, max_unlinked_share: float,
+                           started: float) -> None:
+    """The rule every importer applies before it writes anything: refuse the import, with
+    its report, when more than ``max_unlinked_share`` of the exchanges are unlinked."""
+    from connectors.errors import ImportFailed
+
+    if report.share("unlinked") > max_unlinked_share:
+        report.duration_s = round(time.perf_counter() - started, 3)
+        raise ImportFailed(
+            f"{report.counts['unlinked']} unlinked exchanges "
+            f"({report.share('unlinked'):.2%} > {max_unlinked_share:.2%}); nothing written",
+            report=report,
+        )

@@ -43,7 +43,12 @@ from connectors.biosphere_extension import EXTENSION_DATABASE, install_biosphere
 from connectors.ef_biosphere3 import DEFAULT_MAPPING_PATH, ElementaryTarget, load_ef_mapping
 from connectors.errors import ImportFailed
 from connectors.ilcd import UNDEFINED, UNIFORM, Exchange, IlcdArchive, read_ilcd_zip
-from connectors.import_report import DataIssue, ImportReport, count_flows
+from connectors.import_report import (
+    DataIssue,
+    ImportReport,
+    count_flows,
+    enforce_unlinked_limit,
+)
 
 __all__ = [
     "DEFAULT_MAX_UNLINKED_SHARE",
@@ -605,13 +610,7 @@ def import_tiangong(
         a.pop("_byproducts", 0) for a in activities)
     _finish_report(report, classified)
     report.activities = len(activities)
-    if report.share("unlinked") > max_unlinked_share:
-        report.duration_s = round(time.perf_counter() - started, 2)
-        raise ImportFailed(
-            f"{report.counts['unlinked']} unlinked exchanges "
-            f"({report.share('unlinked'):.2%} > {max_unlinked_share:.2%}); nothing written",
-            report=report,
-        )
+    enforce_unlinked_limit(report, max_unlinked_share, started)
 
     install_biosphere(biosphere_name=biosphere_name)
     known = {

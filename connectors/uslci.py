@@ -50,7 +50,12 @@ from connectors.fedefl import (
     flow_key,
     load_biosphere_mapping,
 )
-from connectors.import_report import DataIssue, ImportReport, count_flows
+from connectors.import_report import (
+    DataIssue,
+    ImportReport,
+    count_flows,
+    enforce_unlinked_limit,
+)
 
 __all__ = [
     "DEFAULT_UNIT_CONVERSIONS_PATH",
@@ -628,13 +633,7 @@ def import_uslci(
     )
     _finish_report(report, classified)
     report.activities = len(activities)
-    if report.share("unlinked") > max_unlinked_share:
-        report.duration_s = round(time.perf_counter() - started, 2)
-        raise ImportFailed(
-            f"{report.counts['unlinked']} unlinked exchanges "
-            f"({report.share('unlinked'):.1%} > {max_unlinked_share:.1%}); nothing written",
-            report=report,
-        )
+    enforce_unlinked_limit(report, max_unlinked_share, started)
 
     for activity in activities:
         for exchange in activity["exchanges"]:
