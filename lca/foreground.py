@@ -16,9 +16,10 @@ its leaves (see `lca.footprint`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from lca import bom
 from lca.errors import ForegroundError
 
 
@@ -91,39 +92,23 @@ class BomNode:
 def explode(root: BomNode) -> list[Line]:
     """Leaf lines of a BOM tree, amounts multiplied along each path (per unit of ``root``).
 
-    Line ids are the node ids joined by ``/`` from the root's children down.
+    Line ids are the node ids joined by ``/`` from the root's children down. The walk itself
+    is :func:`lca.bom.explode`, the one explosion the service uses too.
     """
-    if root.link is not None and root.children:
-        raise ForegroundError(f"{root.node_id}: an assembly has children, not a link")
-    return list(_explode(root.children, 1.0, (), None, None, None))
-
-
-def _explode(
-    nodes: Sequence[BomNode],
-    factor: float,
-    path: tuple[str, ...],
-    supplier: str | None,
-    stage: str | None,
-    location: str | None,
-) -> Iterator[Line]:
-    for node in nodes:
-        node_path = (*path, node.node_id)
-        amount = factor * node.quantity
-        node_supplier = node.supplier or supplier
-        node_stage = node.stage or stage
-        node_location = node.location or location
-        if node.children:
-            if node.link is not None:
-                raise ForegroundError(f"{node.node_id}: an assembly has children, not a link")
-            yield from _explode(
-                node.children, amount, node_path, node_supplier, node_stage, node_location
-            )
-        else:
-            yield Line(
-                line_id="/".join(node_path),
-                amount=amount,
-                link=node.link,
-                supplier=node_supplier,
-                stage=node_stage,
-                location=node_location,
-            )
+    nodes: list[bom.BomNode] = []
+    stack: list[tuple[BomNode, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if node.link is not None and node.children:
+            raise ForegroundError(f"{node.node_id}: an assembly has children, not a link")
+        for child in node.children:  # siblings keep their order; lca.bom walks depth-first
+            child_path = (*path, child.node_id)
+            attributes = {"link": child.link, "supplier": child.supplier,
+                          "stage": child.stage, "origin": child.location}
+            nodes.append(bom.BomNode("/".join(child_path), "/".join(path) or None,
+                                     child.quantity, "piece", attributes))
+            stack.append((child, child_path))
+    return [Line(line_id=leaf.line_id, amount=leaf.amount, link=leaf.attributes.get("link"),
+                 supplier=leaf.attributes.get("supplier"), stage=leaf.attributes.get("stage"),
+                 location=leaf.attributes.get("origin"))
+            for leaf in bom.explode(nodes)]
