@@ -93,6 +93,18 @@ def main() -> int:
             job = call("GET", f"{base}/v1/jobs/{job['id']}", headers=auth)[1]
         assert job["state"] == "succeeded", job
         print(f"smoke: BOM {revision['id']} submitted, job {job['id']} {job['state']}")
+        credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+        deadline = time.monotonic() + 600
+        while True:
+            status, imported = call("GET", f"{base}/v1/jobs/{credentials['import_job_id']}",
+                                    headers=auth)
+            assert status == 200, imported
+            if imported["state"] in ("succeeded", "failed"):
+                break
+            assert time.monotonic() < deadline, imported
+            time.sleep(2)
+        assert imported["state"] == "succeeded", imported
+        print(f"smoke: demo US LCI snapshot {imported['output']['snapshot_hash'][:12]} ready")
     finally:
         proc.send_signal(signal.SIGINT)
         try:

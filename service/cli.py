@@ -27,6 +27,7 @@ from service import db
 from service.auth import store as auth_store
 from service.auth.security import ROLES
 from service.config import Settings, get_settings
+from service.jobs import store as job_store
 from service.logging import configure
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -71,7 +72,12 @@ async def _ensure_demo(dsn: str, credentials_file: Path) -> dict | None:
         tenant_id = await auth_store.create_tenant(conn, name="demo", actor="tanji-run")
         created = await auth_store.create_client(conn, tenant_id=tenant_id, name="demo",
                                                  roles=list(ROLES), actor="tanji-run")
-    data = created.model_dump(mode="json")
+        # Background data for the demo, as an ordinary job: the API's reaper sends it.
+        job, _ = await job_store.create_job(
+            conn, tenant_id=tenant_id, kind="import_database",
+            request={"source": "uslci", "name": None, "max_unlinked_share": 0.05},
+            idempotency_key="demo-uslci")
+    data = {**created.model_dump(mode="json"), "import_job_id": str(job["id"])}
     credentials_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -129,6 +135,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if demo:
             print(f"demo tenant {demo['tenant_id']}: client_id={demo['client_id']} "
                   f"client_secret={demo['client_secret']}")
+            if demo.get("import_job_id"):
+                print(f"US LCI is being imported for the demo tenant: GET {base}/v1/jobs/"
+                      f"{demo['import_job_id']}")
         print("Ctrl-C stops everything.", flush=True)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
