@@ -26,6 +26,7 @@ from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from service.ops import router as ops_router
 from service.pact.router import router as pact_router
 from service.primary.router import router as primary_router
+from service.requests.router import router as requests_router
 from service.snapshots.router import router as snapshots_router
 from service.workers import make_celery
 
@@ -103,4 +104,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(primary_router)
     app.include_router(compliance_router)
     app.include_router(pact_router)
+    app.include_router(requests_router)
     return app

@@ -101,8 +101,8 @@ async def compute_footprint(ctx: JobContext) -> None:
         rules = [LinkRule(r["match_field"], r["pattern"],
                           (r["target_database"], r["target_code"]), r["priority"])
                  for r in await link_store.list_rules(ctx.conn, ctx.tenant_id)]
-        records = [dict(r) for r in await primary_store.get_many(ctx.conn, ctx.tenant_id,
-                                                                  _primary_ids(leaves))]
+        records = [dict(r) for r in await primary_store.get_many_for_footprint(
+            ctx.conn, ctx.tenant_id, _primary_ids(leaves))]
         result = await asyncio.to_thread(_calculate, leaves, snapshot, table, rules, records,
                                          options)
         method_versions = {ind.id: ind.version for ind in snapshot.indicators}

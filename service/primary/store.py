@@ -24,6 +24,13 @@ LIST = f"""select {COLUMNS} from primary_data where tenant_id = $1
 
 GET_MANY = f"select {COLUMNS} from primary_data where tenant_id = $1 and id = any($2::uuid[])"
 
+GET_SHARED_MANY = """
+select p.id, p.kind, p.name, p.declared_unit, p.location, p.reference_period_start,
+       p.reference_period_end, p.payload, p.created_at
+  from primary_share s join primary_data p
+    on p.id = s.record_id and p.tenant_id = s.owner_tenant_id
+ where s.shared_with_tenant_id = $1 and s.record_id = any($2::uuid[])"""
+
 
 async def insert(conn: asyncpg.Connection, tenant_id: UUID,
                  body: PrimaryDataCreate) -> asyncpg.Record:
@@ -48,3 +55,17 @@ async def get_many(conn: asyncpg.Connection, tenant_id: UUID,
                    record_ids: Sequence[UUID]) -> list[asyncpg.Record]:
     """The tenant's records among ``record_ids`` (others' are simply absent)."""
     return await conn.fetch(GET_MANY, tenant_id, list(record_ids))
+
+
+async def get_many_for_footprint(conn: asyncpg.Connection, tenant_id: UUID,
+                                 record_ids: Sequence[UUID]) -> list[asyncpg.Record]:
+    """Records among ``record_ids`` a footprint of the tenant may use: its own, and those a
+    supplier shared with it through an accepted data-request answer (``primary_share``).
+
+    For the calculation only: API views keep using :func:`get` (own records alone).
+    """
+    own = await get_many(conn, tenant_id, record_ids)
+    found = {r["id"] for r in own}
+    missing = [i for i in record_ids if i not in found]
+    shared = await conn.fetch(GET_SHARED_MANY, tenant_id, missing) if missing else []
+    return [*own, *shared]
