@@ -22,6 +22,7 @@ from service.jobs.dispatch import reaper_loop
 from service.jobs.router import router as jobs_router
 from service.links.router import router as links_router
 from service.logging import request_id_var
+from service.measures.router import router as measures_router
 from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from service.ops import router as ops_router
 from service.pact.router import router as pact_router
@@ -105,4 +106,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(compliance_router)
     app.include_router(pact_router)
     app.include_router(requests_router)
+    app.include_router(measures_router)
     return app

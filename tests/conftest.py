@@ -8,10 +8,19 @@ Every test makes its own tenant; nothing is shared between tests but servers.
 
 from __future__ import annotations
 
-import asyncio
+import atexit
 import os
 import shutil
 import tempfile
+
+# Brightway keeps global state chosen at import: before anything imports bw2data, point it
+# at a folder of this test session (never the user's own Brightway projects).
+if "TANJI_TEST_BRIGHTWAY2_DIR" not in os.environ:
+    _BW_DIR = tempfile.mkdtemp(prefix="tanji-bw-")
+    os.environ["BRIGHTWAY2_DIR"] = os.environ["TANJI_TEST_BRIGHTWAY2_DIR"] = _BW_DIR
+    atexit.register(shutil.rmtree, _BW_DIR, ignore_errors=True)
+
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass

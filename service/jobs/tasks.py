@@ -9,6 +9,7 @@ from service.config import get_settings
 from service.footprints import handlers as _footprint_handlers  # noqa: F401  (registers kinds)
 from service.jobs.dispatch import RUN_JOB
 from service.jobs.runner import run_job
+from service.measures import handlers as _measure_handlers  # noqa: F401
 from service.snapshots import handlers as _snapshot_handlers  # noqa: F401
 from service.workers import app
 
