@@ -26,6 +26,7 @@ from service.measures.router import router as measures_router
 from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from service.ops import router as ops_router
 from service.pact.router import router as pact_router
+from service.portal.router import router as portal_router
 from service.primary.router import router as primary_router
 from service.requests.router import router as requests_router
 from service.snapshots.router import router as snapshots_router
@@ -107,4 +108,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pact_router)
     app.include_router(requests_router)
     app.include_router(measures_router)
+    app.include_router(portal_router)
     return app

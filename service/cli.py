@@ -6,6 +6,8 @@
     tanji tenant create NAME
     tanji client create --tenant ID --role buyer [--role ...] [--name NAME]
     tanji client revoke CLIENT_ID
+    tanji user create --tenant ID --email EMAIL --role buyer [--role ...] [--name NAME]
+                      [--password-stdin]      a portal user; prints a generated password once
     tanji snapshot import uslci|tiangong|tiangong+uslci [--tenant ID]
     tanji openapi [--check]        write (or check) openapi/openapi.json
 """
@@ -29,6 +31,8 @@ from service.auth.security import ROLES
 from service.config import Settings, get_settings
 from service.jobs import store as job_store
 from service.logging import configure
+from service.portal.admin import create_user_command, ensure_demo_user
+from service.portal.users import UserError
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 
@@ -77,7 +81,9 @@ async def _ensure_demo(dsn: str, credentials_file: Path) -> dict | None:
             conn, tenant_id=tenant_id, kind="import_database",
             request={"source": "uslci", "name": None, "max_unlinked_share": 0.05},
             idempotency_key="demo-uslci")
-    data = {**created.model_dump(mode="json"), "import_job_id": str(job["id"])}
+        portal_user = await ensure_demo_user(conn, tenant_id, list(ROLES))
+    data = {**created.model_dump(mode="json"), "import_job_id": str(job["id"]),
+            **(portal_user or {})}
     credentials_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -135,6 +141,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if demo:
             print(f"demo tenant {demo['tenant_id']}: client_id={demo['client_id']} "
                   f"client_secret={demo['client_secret']}")
+            if demo.get("portal_email"):
+                print(f"web portal: {base}/portal/  email={demo['portal_email']} "
+                      f"password={demo['portal_password']}")
             if demo.get("import_job_id"):
                 print(f"US LCI is being imported for the demo tenant: GET {base}/v1/jobs/"
                       f"{demo['import_job_id']}")
@@ -237,6 +246,20 @@ def cmd_snapshot_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_create(args: argparse.Namespace) -> int:
+    """Create a portal user; prints the user and, when generated, the password (once)."""
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    try:
+        created = asyncio.run(create_user_command(
+            _dsn(get_settings()), tenant_id=UUID(args.tenant), email=args.email,
+            roles=args.role, password=password, display_name=args.name or ""))
+    except UserError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(json.dumps(created, indent=2))
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     """Write openapi/openapi.json, or with --check fail when it is stale."""
     from service.openapi_doc import render
@@ -281,6 +304,14 @@ def parser() -> argparse.ArgumentParser:
     sp = client.add_parser("revoke", help=cmd_client_revoke.__doc__)
     sp.add_argument("client_id")
     sp.set_defaults(fn=cmd_client_revoke)
+    user = sub.add_parser("user").add_subparsers(dest="action", required=True)
+    sp = user.add_parser("create", help=cmd_user_create.__doc__)
+    sp.add_argument("--tenant", required=True)
+    sp.add_argument("--email", required=True)
+    sp.add_argument("--role", action="append", required=True, choices=ROLES)
+    sp.add_argument("--name")
+    sp.add_argument("--password-stdin", action="store_true")
+    sp.set_defaults(fn=cmd_user_create)
     snapshot = sub.add_parser("snapshot").add_subparsers(dest="action", required=True)
     sp = snapshot.add_parser("import", help=cmd_snapshot_import.__doc__)
     sp.add_argument("source", choices=["uslci", "tiangong", "tiangong+uslci"])
