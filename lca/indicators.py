@@ -262,6 +262,15 @@ GHG_PARTS = {
 """Which indicator id carries each part of the GHG split."""
 
 
+def reported_indicators() -> tuple[Indicator, ...]:
+    """What a snapshot carries by default: `DEFAULT_INDICATORS` plus the water pollutant
+    groups (COD, ammonia nitrogen, total nitrogen, total phosphorus) of
+    `lca.pollution_equivalents`, regionalised like the air pollutants."""
+    from lca.pollution_equivalents import water_indicators  # it imports this module
+
+    return (*DEFAULT_INDICATORS, *water_indicators())
+
+
 def get_indicator(
     indicator_id: str, indicators: Iterable[Indicator] = DEFAULT_INDICATORS
 ) -> Indicator:

@@ -150,7 +150,7 @@ PROVINCE_RATES: tuple[ProvinceRate, ...] = (
     ProvinceRate("SC-CN", "Sichuan", WATER, 2.8, 2.8, "same decision",
                  "https://zh.m.wikisource.org/zh-hans/四川省人民代表大会常务委员会关于大气污染物"
                  "和水污染物环境保护税适用税额的决定"),
-    ProvinceRate("HE-CN", "Hebei", AIR, 4.8, 9.6,
+    ProvinceRate("HEB-CN", "Hebei", AIR, 4.8, 9.6,
                  "河北省环境保护税应税大气污染物和水污染物适用税额方案, adopted by the 12th "
                  "Hebei PCSC, 33rd session (2017-12-02): SO2 and NOx 9.6 / 6 / 4.8 by zone, "
                  "other air pollutants 4.8",
@@ -167,9 +167,36 @@ def tax_exposure(equivalents_by_loc: Mapping[str, float], medium: str = AIR,
     the top three air pollutants per outlet); this is the exposure the supply chain carries.
     """
     by_location = {r.location: r for r in rates if r.medium == medium}
+    by_province: dict[str, float] = {}
+    for loc, value in equivalents_by_loc.items():
+        by_province[province_of(loc)] = by_province.get(province_of(loc), 0.0) + value
     return {loc: {"low_cny": value * by_location[loc].low_cny,
                   "high_cny": value * by_location[loc].high_cny}
-            for loc, value in equivalents_by_loc.items() if loc in by_location}
+            for loc, value in by_province.items() if loc in by_location}
+
+
+def province_of(location: str) -> str:
+    """The province code of a Chinese location as TianGong writes it: a city such as
+    ``SZ-JS-CN`` (Suzhou, Jiangsu) belongs to ``JS-CN``; other locations stay as they are."""
+    parts = location.split("-")
+    if len(parts) >= 3 and parts[-1] == "CN":
+        return "-".join(parts[-2:])
+    return location
+
+
+def summary(pollutant_totals: Mapping[str, float],
+            pollutants_by_location: Mapping[str, Mapping[str, float]]) -> dict[str, object]:
+    """Air and water pollution equivalents of one result, in total and by location where
+    emitted, with the environmental-protection-tax exposure where a province rate is known."""
+    out: dict[str, object] = {}
+    for medium in (AIR, WATER):
+        by_location = equivalents_by_location(pollutants_by_location, medium)
+        out[medium] = {"total": pollution_equivalents(pollutant_totals, medium),
+                       "by_location": by_location,
+                       "tax_exposure_cny": tax_exposure(by_location, medium)}
+    out["source"] = ("Environmental Protection Tax Law of the PRC (2016), Annex 2; values and "
+                     "rows in lca/data/pollution_equivalents.csv")
+    return out
 
 
 _FLOW_LIST = "ecoinvent elementary flows 3.9.xml"

@@ -48,7 +48,13 @@ from fsspec.implementations.local import LocalFileSystem
 from scipy import sparse
 
 from lca.errors import SnapshotError, UnknownIndicator
-from lca.indicators import DEFAULT_INDICATORS, Flow, FlowKey, Indicator, characterization_matrix
+from lca.indicators import (
+    Flow,
+    FlowKey,
+    Indicator,
+    characterization_matrix,
+    reported_indicators,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +366,7 @@ def build_snapshot(
     database: str | Sequence[str],
     out_dir: Path,
     *,
-    indicators: Sequence[Indicator] = DEFAULT_INDICATORS,
+    indicators: Sequence[Indicator] | None = None,
 ) -> str:
     """Freeze ``database`` (one name or several), the databases they draw on and ``indicators``
     into ``out_dir``.
@@ -370,6 +376,7 @@ def build_snapshot(
     """
     import bw2data as bd
 
+    indicators = reported_indicators() if indicators is None else indicators
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise SnapshotError(f"{out_dir} is not empty")

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from lca import pollution_equivalents
 from lca.contributions import Contributions
 from lca.footprint import Footprint
 from lca.foreground import BackgroundLink, Link, SupplierProcess
@@ -73,6 +74,8 @@ def footprint_json(fp: Footprint, snapshot: Snapshot, leaves: Sequence[Mapping[s
         "pollutants_by_location": {
             i: {loc: _number(v) for loc, v in by_loc.items()}
             for i, by_loc in fp.pollutants_by_location.items()},
+        "pollution_equivalents": pollution_equivalents.summary(
+            {i: v for i, v in totals.items() if v is not None}, fp.pollutants_by_location),
         "by_stage": {k: _by_indicator(ids, v) for k, v in fp.by_stage.items()},
         "by_supplier": {k: _by_indicator(ids, v) for k, v in fp.by_supplier.items()},
         "primary_data_share": _by_indicator(ids, fp.primary_share),

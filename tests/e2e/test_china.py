@@ -68,6 +68,14 @@ async def test_province_level_pollutants_beside_national_carbon(china_result: di
     assert sum(so2.values()) == pytest.approx(body["pollutants"]["so2_kg"], rel=1e-9)
     lines = {line["line_id"]: line for line in body["lines"]}
     assert lines["power"]["link"]["location"] == "JS-CN"
+    air = body["pollution_equivalents"]["air"]
+    assert air["total"] > 0
+    assert sum(air["by_location"].values()) == pytest.approx(air["total"], rel=1e-9)
+    assert "JS-CN" in air["tax_exposure_cny"]  # Jiangsu's rate is sourced
+    exposure = air["tax_exposure_cny"]["JS-CN"]
+    assert exposure["low_cny"] <= exposure["high_cny"]
+    for water in ("cod_kg", "nh3n_kg", "tn_kg", "tp_kg"):
+        assert water in body["pollutants"], water
 
 
 async def test_china_totals_equal_plain_bw2calc(china_result: dict, database_url: str) -> None:
