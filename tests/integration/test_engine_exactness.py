@@ -14,21 +14,11 @@ same numbers.
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-if "bw2data" not in sys.modules:
-    # bw2data reads its directory at import time. If another test module imported it first,
-    # its (temporary) directory is used; projects here are uniquely named and deleted.
-    _BW_DIR = tempfile.mkdtemp(prefix="tanji-bw-")
-    os.environ["BRIGHTWAY2_DIR"] = _BW_DIR
-    os.environ["TANJI_TEST_BRIGHTWAY2_DIR"] = _BW_DIR
 
 pytestmark = pytest.mark.slow
 

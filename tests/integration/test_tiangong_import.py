@@ -8,29 +8,21 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 
+import bw2data as bd
 import numpy as np
 import pytest
-
-if "bw2data" not in sys.modules:
-    _BW_DIR = tempfile.mkdtemp(prefix="tanji-bw-")
-    os.environ["BRIGHTWAY2_DIR"] = _BW_DIR
-    os.environ["TANJI_TEST_BRIGHTWAY2_DIR"] = _BW_DIR
-
-import bw2data as bd
 
 from connectors.biosphere_extension import NITROGEN_DIOXIDE, PM10_TOTAL
 from connectors.ef_biosphere3 import DEFAULT_MAPPING_PATH
 from connectors.errors import ImportFailed
 from connectors.import_report import ImportReport
 from connectors.tiangong import DEFAULT_MAX_UNLINKED_SHARE, import_tiangong
+from tests.support.brightway import use_project
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +37,7 @@ GHG_NAME = re.compile(
 
 @pytest.fixture(scope="module")
 def project() -> str:
-    base = os.environ.get("TANJI_TEST_BRIGHTWAY2_DIR")
-    if not base or not Path(bd.projects.dir).is_relative_to(base):
-        pytest.skip("bw2data was imported before a temporary BRIGHTWAY2_DIR could be set")
-    bd.projects.set_current("tanji-test-tiangong")
-    return "tanji-test-tiangong"
+    return use_project("tanji-test-tiangong")
 
 
 @pytest.fixture(scope="module")

@@ -6,25 +6,13 @@ activities, builds the matrices.
 
 from __future__ import annotations
 
-import atexit
 import json
-import os
-import shutil
-import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
+import bw2data as bd
 import numpy as np
 import pytest
-
-if "bw2data" not in sys.modules:
-    _BW_DIR = tempfile.mkdtemp(prefix="tanji-bw-")
-    os.environ["BRIGHTWAY2_DIR"] = _BW_DIR
-    os.environ["TANJI_TEST_BRIGHTWAY2_DIR"] = _BW_DIR
-    atexit.register(shutil.rmtree, _BW_DIR, ignore_errors=True)
-
-import bw2data as bd
 
 from connectors.biosphere_extension import (
     EXTENSION_DATABASE,
@@ -38,6 +26,7 @@ from connectors.errors import ImportFailed
 from connectors.fedefl import DEFAULT_MAPPING_PATH
 from connectors.import_report import ImportReport
 from connectors.uslci import DEFAULT_ZIP_PATH, import_uslci
+from tests.support.brightway import use_project
 
 pytestmark = pytest.mark.slow
 
@@ -55,11 +44,7 @@ AIR = {
 
 @pytest.fixture(scope="module")
 def project() -> str:
-    base = os.environ.get("TANJI_TEST_BRIGHTWAY2_DIR")
-    if not base or not Path(bd.projects.dir).is_relative_to(base):
-        pytest.skip("bw2data was imported before a temporary BRIGHTWAY2_DIR could be set")
-    bd.projects.set_current("tanji-test-uslci")
-    return "tanji-test-uslci"
+    return use_project("tanji-test-uslci")
 
 
 @pytest.fixture(scope="module")

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import atexit
-import os
 import shutil
-import sys
-import tempfile
 from pathlib import Path
 
-import pytest
-
-if "bw2data" not in sys.modules:
-    _BW_DIR = tempfile.mkdtemp(prefix="tanji-bw-")
-    os.environ["BRIGHTWAY2_DIR"] = _BW_DIR
-    os.environ["TANJI_TEST_BRIGHTWAY2_DIR"] = _BW_DIR
-    atexit.register(shutil.rmtree, _BW_DIR, ignore_errors=True)
-
 import bw2data as bd
+import pytest
 
 from connectors.ecospold2 import import_ecospold2
 from connectors.errors import ImportFailed, ParseError
+from tests.support.brightway import use_project
 
 DATA = Path(__file__).parent / "data" / "ecospold2"
 
 
 @pytest.fixture(scope="module")
 def project() -> str:
-    base = os.environ.get("TANJI_TEST_BRIGHTWAY2_DIR")
-    if not base or not Path(bd.projects.dir).is_relative_to(base):
-        pytest.skip("bw2data was imported before a temporary BRIGHTWAY2_DIR could be set")
-    bd.projects.set_current("tanji-test-ecospold2")
-    return "tanji-test-ecospold2"
+    return use_project("tanji-test-ecospold2")
 
 
 def test_two_datasets_import_linked(project: str) -> None:

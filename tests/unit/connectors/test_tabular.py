@@ -5,36 +5,21 @@ Writes a 3-activity database into a temporary Brightway directory.
 
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
-import pytest
-
-if "bw2data" not in sys.modules:
-    _BW_DIR = tempfile.mkdtemp(prefix="tanji-bw-")
-    os.environ["BRIGHTWAY2_DIR"] = _BW_DIR
-    os.environ["TANJI_TEST_BRIGHTWAY2_DIR"] = _BW_DIR
-    atexit.register(shutil.rmtree, _BW_DIR, ignore_errors=True)
-
 import bw2data as bd
+import pytest
 
 from connectors.errors import ImportFailed, ParseError
 from connectors.tabular import import_tabular
+from tests.support.brightway import use_project
 
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
 def project() -> str:
-    base = os.environ.get("TANJI_TEST_BRIGHTWAY2_DIR")
-    if not base or not Path(bd.projects.dir).is_relative_to(base):
-        pytest.skip("bw2data was imported before a temporary BRIGHTWAY2_DIR could be set")
-    bd.projects.set_current("tanji-test-tabular")
-    return "tanji-test-tabular"
+    return use_project("tanji-test-tabular")
 
 
 def test_three_activity_csv_imports_fully_linked(project: str) -> None:
