@@ -21,6 +21,7 @@ from service.footprints.router import router as footprints_router
 from service.jobs.dispatch import reaper_loop
 from service.jobs.router import router as jobs_router
 from service.links.router import router as links_router
+from service.logging import configure as configure_logging
 from service.logging import request_id_var
 from service.measures.router import router as measures_router
 from service.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the environment's when None)."""
     settings = settings or get_settings()
+    configure_logging()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

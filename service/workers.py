@@ -9,6 +9,7 @@ out, and the claim in :mod:`service.jobs.store` lets only one attempt finish.
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from service.config import Settings, get_settings
 
@@ -39,6 +40,14 @@ def make_celery(settings: Settings) -> Celery:
     elif settings.celery_broker_url.startswith(("redis://", "rediss://")):
         app.conf.broker_transport_options = {"visibility_timeout": 3600}
     return app
+
+
+@setup_logging.connect
+def _json_logs(**_: object) -> None:
+    """Workers log JSON lines like the API (Celery would otherwise set its own format)."""
+    from service.logging import configure
+
+    configure()
 
 
 app = make_celery(get_settings())

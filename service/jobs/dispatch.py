@@ -47,3 +47,8 @@ async def reaper_loop(pool: asyncpg.Pool, celery: Celery, settings: Settings) ->
             await reap_once(pool, celery, settings)
         except Exception:
             logger.warning("reaper pass failed", exc_info=True)
+        # webhook deliveries and PACT events left pending (service/requests/sweeper.py);
+        # imported here: service.requests imports this module
+        from service.requests import sweeper
+
+        sweeper.kick(pool, settings)

@@ -4,12 +4,18 @@ Incoming (POST /2/events, validated against the spec's event schemas):
 
 - ``ProductFootprintRequest.Created.v1``: answered asynchronously with ``Fulfilled.v1`` (our
   Active footprints naming one of the requested productIds) or ``Rejected.v1`` (code
-  NotFound), POSTed to the partner registered for the calling client.
+  NotFound), POSTed to the partner registered for the calling client. When nothing is
+  published for the products and that partner opted in (``data_requests``), the request is
+  held instead (``pact_request``, shown to the tenant's users under ``/v1/pact/requests``)
+  and answered ``Fulfilled.v1`` once the tenant publishes a footprint naming one of the
+  products (:func:`on_published`), or ``Rejected.v1`` when a user turns it down.
 - ``ProductFootprintRequest.Fulfilled.v1``: the footprints are stored as received data.
 - ``ProductFootprint.Published.v1`` and ``Rejected.v1``: logged.
 
 Outgoing events are logged first (``pact_event``, direction ``out``), then delivered with
-:class:`service.pact.client.PactClient`; the row records every attempt.
+:class:`service.pact.client.PactClient`; the row records every attempt. Sending claims a lease
+on the row first (:mod:`service.requests.retry`); what is left pending or failed is resumed by
+:func:`sweep` from the API's reaper loop. Every attempt sends the same CloudEvent ``id``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -32,6 +39,7 @@ from service.errors import InvalidInput
 from service.pact import PactError, store
 from service.pact.client import PactClient, PartnerError
 from service.pact.schemas import PullRequest, PullResult, PullSkipped, ReceivedPublic
+from service.requests import retry, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +103,19 @@ def validate_event(body: Any) -> dict[str, Any]:
     return dict(body)
 
 
+@dataclass
+class Received:
+    """What receiving an event leaves to do after commit."""
+
+    outgoing: list[UUID] = field(default_factory=list)
+    """Outgoing PACT events to deliver."""
+    webhooks: list[UUID] = field(default_factory=list)
+    """Webhook deliveries to send (a request held for the tenant's users)."""
+
+
 async def receive(conn: asyncpg.Connection, principal: Principal, event: dict[str, Any], *,
-                  events_url: str) -> list[UUID]:
-    """Log an incoming event and act on it; returns outgoing events to deliver."""
+                  events_url: str) -> Received:
+    """Log an incoming event and act on it; returns what to deliver after commit."""
     partner = await store.partner_for_client(conn, principal.client_id)
     if partner is not None and partner["tenant_id"] != principal.tenant_id:
         partner = None
@@ -111,7 +129,7 @@ async def receive(conn: asyncpg.Connection, principal: Principal, event: dict[st
                 issues.append(f"pfs[{index}]: {exc}")
         if issues:
             raise _bad("; ".join(issues))
-    outgoing: list[UUID] = []
+    done = Received()
     async with conn.transaction():
         await store.insert_event(conn, tenant_id=principal.tenant_id, direction="in",
                                  partner_id=partner["id"] if partner else None, body=event,
@@ -124,18 +142,89 @@ async def receive(conn: asyncpg.Connection, principal: Principal, event: dict[st
                                             via="event")
         elif event["type"] == CREATED:
             reply = await _answer_request(conn, principal.tenant_id, event, events_url)
+            if (partner is not None and partner["data_requests"] and reply["type"] == REJECTED
+                    and reply["data"]["error"]["code"] == "NotFound"):
+                done.webhooks += await _hold_request(conn, principal.tenant_id, partner, event)
+                return done
             row = await store.insert_event(
                 conn, tenant_id=principal.tenant_id, direction="out",
                 partner_id=partner["id"] if partner else None, body=reply,
-                delivery_state="pending" if partner else "undeliverable")
+                delivery_state="pending" if partner else "undeliverable",
+                sweep_after_s=retry.FIRST_SWEEP_AFTER_S)
             if partner is not None:
-                outgoing.append(row["id"])
+                done.outgoing.append(row["id"])
             else:
                 logger.warning("PACT request from a client with no registered partner: the "
                                "answer is logged, not sent",
                                extra={"tenant_id": str(principal.tenant_id),
                                       "client_id": principal.client_id})
+    return done
+
+
+async def _hold_request(conn: asyncpg.Connection, tenant_id: UUID, partner: Mapping[str, Any],
+                        event: dict[str, Any]) -> list[UUID]:
+    """Keep a partner's request for the tenant's users (no answer yet); tell them by webhook."""
+    data = event["data"]
+    request_pk = await store.insert_request(
+        conn, tenant_id=tenant_id, partner_id=partner["id"], request_event_id=event["id"],
+        product_ids=list(data["pf"]["productIds"]), pf_fragment=dict(data["pf"]),
+        comment=data.get("comment"))
+    if request_pk is None:  # the same event again: already held
+        return []
+    return await webhooks.emit(conn, tenant_id=tenant_id, event_type="pact_request.created",
+                               data={"pact_request_id": str(request_pk),
+                                     "partner_id": str(partner["id"]),
+                                     "partner_name": partner["name"],
+                                     "request_event_id": event["id"],
+                                     "product_ids": list(data["pf"]["productIds"]),
+                                     "comment": data.get("comment")})
+
+
+async def on_published(conn: asyncpg.Connection, tenant_id: UUID, document: dict[str, Any], *,
+                       source: str) -> list[UUID]:
+    """After a publication (inside its transaction): ``Fulfilled.v1`` for every open request
+    naming one of the document's productIds, ``Published.v1`` to every partner that asked for
+    it. Returns the outgoing events to deliver after commit."""
+    outgoing = []
+    for request in await store.open_requests_for_products(conn, tenant_id,
+                                                          list(document["productIds"])):
+        outgoing.append(await fulfil_request(conn, tenant_id, request, document, source=source))
+    for partner_id in await store.notified_partners(conn, tenant_id):
+        row = await store.insert_event(
+            conn, tenant_id=tenant_id, direction="out", partner_id=partner_id,
+            body=make_event(PUBLISHED, {"pfIds": [document["id"]]}, source=source),
+            delivery_state="pending", sweep_after_s=retry.FIRST_SWEEP_AFTER_S)
+        outgoing.append(row["id"])
     return outgoing
+
+
+async def fulfil_request(conn: asyncpg.Connection, tenant_id: UUID,
+                         request: Mapping[str, Any], document: dict[str, Any], *,
+                         source: str) -> UUID:
+    """Answer a held request with the footprint (inside a transaction, request locked)."""
+    row = await store.insert_event(
+        conn, tenant_id=tenant_id, direction="out", partner_id=request["partner_id"],
+        body=make_event(FULFILLED, {"requestEventId": request["request_event_id"],
+                                    "pfs": [document]}, source=source),
+        delivery_state="pending", sweep_after_s=retry.FIRST_SWEEP_AFTER_S)
+    await store.decide_request(conn, request["id"], state="fulfilled",
+                               pf_id=UUID(document["id"]), reject_message=None,
+                               answer_event_pk=row["id"])
+    return row["id"]
+
+
+async def reject_request(conn: asyncpg.Connection, tenant_id: UUID,
+                         request: Mapping[str, Any], *, message: str, source: str) -> UUID:
+    """Turn a held request down (``Rejected.v1``, code NotFound, with the user's message)."""
+    row = await store.insert_event(
+        conn, tenant_id=tenant_id, direction="out", partner_id=request["partner_id"],
+        body=make_event(REJECTED, {"requestEventId": request["request_event_id"],
+                                   "error": {"code": "NotFound", "message": message}},
+                        source=source),
+        delivery_state="pending", sweep_after_s=retry.FIRST_SWEEP_AFTER_S)
+    await store.decide_request(conn, request["id"], state="rejected", pf_id=None,
+                               reject_message=message, answer_event_pk=row["id"])
+    return row["id"]
 
 
 async def _answer_request(conn: asyncpg.Connection, tenant_id: UUID, event: dict[str, Any],
@@ -194,9 +283,18 @@ def partner_client(settings: Settings, partner: Mapping[str, Any]) -> PactClient
                       partner_secret(settings, partner), token_url=partner["token_url"])
 
 
-async def deliver(pool: asyncpg.Pool, settings: Settings, event_pk: UUID) -> asyncpg.Record:
-    """Send one logged outgoing event to its partner and record the outcome."""
+async def deliver(pool: asyncpg.Pool, settings: Settings, event_pk: UUID, *,
+                  token: UUID | None = None) -> asyncpg.Record:
+    """Send one logged outgoing event to its partner and record the outcome.
+
+    Without ``token`` the row's lease is claimed first; when another sender holds it (or it
+    was sent meanwhile) nothing is sent and the row is returned as it is.
+    """
     async with pool.acquire() as conn:
+        if token is None:
+            token = uuid.uuid4()
+            if not await store.claim_event(conn, event_pk, token=token, lease_s=retry.LEASE_S):
+                return await store.get_event(conn, event_pk)
         event = await store.get_event(conn, event_pk)
         partner = await store.get_partner(conn, event["tenant_id"], event["partner_id"])
         status: int | None = None
@@ -208,8 +306,14 @@ async def deliver(pool: asyncpg.Pool, settings: Settings, event_pk: UUID) -> asy
             status, state, error = exc.status, "failed", str(exc)[:1000]
             logger.warning("PACT event delivery failed",
                            extra={"tenant_id": str(event["tenant_id"]), "error": error})
-        return await store.record_delivery(conn, event_pk, state=state, status=status,
-                                           error=error)
+        row = await store.record_delivery(
+            conn, event_pk, token=token, state=state, status=status, error=error,
+            retry_in_s=None if state == "sent" else retry.next_delay(
+                event["delivery_attempts"] + 1))
+        if row is None:  # the lease ran out while sending and another sender took the row
+            logger.warning("PACT event delivery lease lost", extra={"event": str(event_pk)})
+            row = await store.get_event(conn, event_pk)
+        return row
 
 
 async def redeliver(pool: asyncpg.Pool, settings: Settings, tenant_id: UUID,
@@ -232,6 +336,25 @@ async def deliver_all(pool: asyncpg.Pool, settings: Settings, event_pks: list[UU
             await deliver(pool, settings, event_pk)
         except Exception:  # a background task has no caller to tell
             logger.exception("PACT event delivery crashed", extra={"event": str(event_pk)})
+
+
+async def sweep(pool: asyncpg.Pool, settings: Settings, *,
+                limit: int = retry.SWEEP_BATCH) -> list[UUID]:
+    """Claim the outgoing events whose next attempt is due and send each once (concurrently);
+    returns the ids attempted."""
+    token = uuid.uuid4()
+    async with pool.acquire() as conn:
+        ids = await store.claim_due_events(conn, token=token, lease_s=retry.LEASE_S,
+                                           max_attempts=retry.MAX_ATTEMPTS, limit=limit)
+    if ids:
+        logger.info("sweeping PACT events", extra={"count": len(ids)})
+        outcomes = await retry.gather_bounded(deliver(pool, settings, i, token=token)
+                                              for i in ids)
+        for event_pk, outcome in zip(ids, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                logger.error("PACT sweep delivery crashed", exc_info=outcome,
+                             extra={"event": str(event_pk)})
+    return ids
 
 
 # ---------------------------------------------------------------------------------- pulls

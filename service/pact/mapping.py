@@ -21,7 +21,7 @@ from service.auth.store import audit
 from service.boms import store as bom_store
 from service.errors import InvalidInput, NotFound
 from service.footprints import store as footprint_store
-from service.pact import store
+from service.pact import events, store
 from service.pact.schemas import PactPublished, PublishRequest
 from service.snapshots import store as snapshot_store
 
@@ -69,8 +69,16 @@ def now_ms() -> datetime:
 
 
 async def publish(conn: asyncpg.Connection, principal: Principal, result_id: UUID,
-                  body: PublishRequest, *, request_id: str | None) -> PactPublished:
-    """Publish a footprint result as a new ProductFootprint; older ones become Deprecated."""
+                  body: PublishRequest, *, request_id: str | None,
+                  events_url: str = "/2/events",
+                  outgoing: list[UUID] | None = None) -> PactPublished:
+    """Publish a footprint result as a new ProductFootprint; older ones become Deprecated.
+
+    In the same transaction, held partner requests naming one of the document's productIds
+    are answered Fulfilled and partners that opted in are told Published
+    (:func:`service.pact.events.on_published`); those events' ids are appended to
+    ``outgoing`` for the caller to deliver after commit (else the sweeper sends them).
+    """
     tenant_id = principal.tenant_id
     result = await footprint_store.get_result(conn, tenant_id, result_id)
     if result is None:
@@ -112,6 +120,9 @@ async def publish(conn: asyncpg.Connection, principal: Principal, result_id: UUI
                                        result_id=row["result_id"],
                                        pf_created_at=row["pf_created_at"], document=successor)
             deprecated.append(row["pf_id"])
+        sent = await events.on_published(conn, tenant_id, document, source=events_url)
+        if outgoing is not None:
+            outgoing.extend(sent)
         await audit(conn, tenant_id=tenant_id, actor=principal.actor, action="pact-publish",
                     object_type="pact_footprint", object_id=str(pf_id),
                     detail={"result_id": str(result_id), "deprecated": [str(d) for d in

@@ -36,13 +36,18 @@ from service.pact.schemas import (
     EventPublic,
     EventSend,
     PactPublished,
+    PactRequestFulfil,
+    PactRequestPublic,
+    PactRequestReject,
     PartnerCreate,
     PartnerPublic,
+    PartnerUpdate,
     PublishRequest,
     PullRequest,
     PullResult,
     ReceivedPublic,
 )
+from service.requests import webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -202,10 +207,13 @@ async def post_event(request: Request, principal: PactPrincipal, conn: Conn,
     except ValueError:
         raise PactError("BadRequest", "the body is not JSON") from None
     event = events.validate_event(body)
-    outgoing = await events.receive(conn, principal, event,
-                                    events_url=f"{base_url(request, settings)}/2/events")
-    if outgoing:
-        background.add_task(events.deliver_all, request.app.state.pool, settings, outgoing)
+    done = await events.receive(conn, principal, event,
+                                events_url=f"{base_url(request, settings)}/2/events")
+    if done.outgoing:
+        background.add_task(events.deliver_all, request.app.state.pool, settings,
+                            done.outgoing)
+    if done.webhooks:
+        webhooks.send_soon(request.app.state.pool, settings, done.webhooks)
     return Response(status_code=200)
 
 
@@ -221,10 +229,19 @@ Buyer = Annotated[Principal, Depends(require_roles("buyer"))]
 @v1.post("/v1/footprints/{result_id}/pact-publish", status_code=201,
          response_model=PactPublished, operation_id="footprints-pact-publish")
 async def publish(result_id: UUID, principal: Publisher, conn: Conn, request_id: RequestId,
+                  request: Request, settings: SettingsDep, background: BackgroundTasks,
                   body: PublishRequest | None = None) -> PactPublished:
-    """Publish a footprint result on the PACT API (older ones of the product: Deprecated)."""
-    return await mapping.publish(conn, principal, result_id, body or PublishRequest(),
-                                 request_id=request_id)
+    """Publish a footprint result on the PACT API (older ones of the product: Deprecated).
+
+    Held partner requests naming one of its productIds are answered Fulfilled, and partners
+    registered with ``notify_published`` get ProductFootprint.Published."""
+    outgoing: list[UUID] = []
+    published = await mapping.publish(conn, principal, result_id, body or PublishRequest(),
+                                      request_id=request_id, outgoing=outgoing,
+                                      events_url=f"{base_url(request, settings)}/2/events")
+    if outgoing:
+        background.add_task(events.deliver_all, request.app.state.pool, settings, outgoing)
+    return published
 
 
 @v1.post("/v1/pact/partners", status_code=201, response_model=PartnerPublic,
@@ -249,13 +266,32 @@ async def create_partner(body: PartnerCreate, principal: Admin, conn: Conn,
                 base_url=body.base_url.rstrip("/"), token_url=body.token_url,
                 client_id=body.client_id,
                 credentials_ref=body.credentials_ref or "sealed", credentials_sealed=sealed,
-                kek_id=kek_id, inbound_client_id=body.inbound_client_id)
+                kek_id=kek_id, inbound_client_id=body.inbound_client_id,
+                data_requests=body.data_requests, notify_published=body.notify_published)
             await auth_store.audit(conn, tenant_id=principal.tenant_id, actor=principal.actor,
                                    action="create", object_type="pact_partner",
                                    object_id=str(row["id"]), detail={"name": body.name},
                                    request_id=request_id)
     except asyncpg.UniqueViolationError:
         raise Conflict("a partner of that name, or with that inbound client, exists") from None
+    return PartnerPublic(**dict(row))
+
+
+@v1.patch("/v1/pact/partners/{partner_id}", response_model=PartnerPublic,
+          operation_id="pact-partners-update", responses={404: {"description": "no such partner"}})
+async def update_partner(partner_id: UUID, body: PartnerUpdate, principal: Admin, conn: Conn,
+                         request_id: RequestId) -> PartnerPublic:
+    """Change a partner's opt-ins (``data_requests``, ``notify_published``)."""
+    async with conn.transaction():
+        row = await store.update_partner_flags(
+            conn, principal.tenant_id, partner_id, data_requests=body.data_requests,
+            notify_published=body.notify_published)
+        if row is None:
+            raise NotFound("no such partner")
+        await auth_store.audit(conn, tenant_id=principal.tenant_id, actor=principal.actor,
+                               action="update", object_type="pact_partner",
+                               object_id=str(partner_id),
+                               detail=body.model_dump(exclude_none=True), request_id=request_id)
     return PartnerPublic(**dict(row))
 
 
@@ -309,6 +345,88 @@ async def redeliver_event(event_pk: UUID, request: Request, principal: Sender,
 async def list_events(principal: Sender, conn: Conn) -> list[EventPublic]:
     """The tenant's latest PACT events (in and out), newest first."""
     return [EventPublic(**dict(r)) for r in await store.list_events(conn, principal.tenant_id)]
+
+
+@v1.get("/v1/pact/requests", response_model=list[PactRequestPublic],
+        operation_id="pact-requests-list")
+async def list_requests(principal: Sender, conn: Conn) -> list[PactRequestPublic]:
+    """Footprint requests from PACT partners held for this tenant, newest first."""
+    return [PactRequestPublic(**dict(r))
+            for r in await store.list_requests(conn, principal.tenant_id)]
+
+
+@v1.get("/v1/pact/requests/{request_pk}", response_model=PactRequestPublic,
+        operation_id="pact-requests-get", responses={404: {"description": "no such request"}})
+async def get_request(request_pk: UUID, principal: Sender, conn: Conn) -> PactRequestPublic:
+    """One footprint request from a PACT partner."""
+    row = await store.get_request(conn, principal.tenant_id, request_pk)
+    if row is None:
+        raise NotFound("no such PACT request")
+    return PactRequestPublic(**dict(row))
+
+
+async def _open_request(conn: Conn, principal: Principal, request_pk: UUID) -> Any:
+    row = await store.lock_open_request(conn, principal.tenant_id, request_pk)
+    if row is None:
+        if await store.get_request(conn, principal.tenant_id, request_pk) is None:
+            raise NotFound("no such PACT request")
+        raise Conflict("the request was answered already")
+    return row
+
+
+@v1.post("/v1/pact/requests/{request_pk}/fulfil", response_model=PactRequestPublic,
+         operation_id="pact-requests-fulfil",
+         responses={404: {"description": "no such request or result"},
+                    409: {"description": "answered already"}})
+async def fulfil_request(request_pk: UUID, body: PactRequestFulfil, principal: Sender,
+                         conn: Conn, request: Request, settings: SettingsDep,
+                         background: BackgroundTasks,
+                         request_id: RequestId) -> PactRequestPublic:
+    """Publish a footprint result for the request and answer the partner Fulfilled with it."""
+    events_url = f"{base_url(request, settings)}/2/events"
+    outgoing: list[UUID] = []
+    async with conn.transaction():
+        held = await _open_request(conn, principal, request_pk)
+        extra = [p for p in held["product_ids"] if p.lower().startswith("urn:")
+                 and p not in body.publish.extra_product_ids]
+        declarations = body.publish.model_copy(
+            update={"extra_product_ids": [*body.publish.extra_product_ids, *extra]})
+        published = await mapping.publish(conn, principal, body.result_id, declarations,
+                                          request_id=request_id, outgoing=outgoing,
+                                          events_url=events_url)
+        if await store.lock_open_request(conn, principal.tenant_id, request_pk) is not None:
+            # no requested id was a URN the document could carry: answer with it anyway
+            outgoing.append(await events.fulfil_request(
+                conn, principal.tenant_id, held, published.document, source=events_url))
+        await auth_store.audit(conn, tenant_id=principal.tenant_id, actor=principal.actor,
+                               action="fulfil", object_type="pact_request",
+                               object_id=str(request_pk),
+                               detail={"pf_id": str(published.pf_id)}, request_id=request_id)
+    background.add_task(events.deliver_all, request.app.state.pool, settings, outgoing)
+    return PactRequestPublic(**dict(await store.get_request(conn, principal.tenant_id,
+                                                            request_pk)))
+
+
+@v1.post("/v1/pact/requests/{request_pk}/reject", response_model=PactRequestPublic,
+         operation_id="pact-requests-reject",
+         responses={404: {"description": "no such request"},
+                    409: {"description": "answered already"}})
+async def reject_request(request_pk: UUID, body: PactRequestReject, principal: Sender,
+                         conn: Conn, request: Request, settings: SettingsDep,
+                         background: BackgroundTasks,
+                         request_id: RequestId) -> PactRequestPublic:
+    """Turn the request down: the partner gets Rejected (code NotFound) with the message."""
+    async with conn.transaction():
+        held = await _open_request(conn, principal, request_pk)
+        event_pk = await events.reject_request(
+            conn, principal.tenant_id, held, message=body.message,
+            source=f"{base_url(request, settings)}/2/events")
+        await auth_store.audit(conn, tenant_id=principal.tenant_id, actor=principal.actor,
+                               action="reject", object_type="pact_request",
+                               object_id=str(request_pk), request_id=request_id)
+    background.add_task(events.deliver_all, request.app.state.pool, settings, [event_pk])
+    return PactRequestPublic(**dict(await store.get_request(conn, principal.tenant_id,
+                                                            request_pk)))
 
 
 @v1.post("/v1/pact/pulls", response_model=PullResult, operation_id="pact-pulls-create")

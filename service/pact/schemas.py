@@ -90,6 +90,14 @@ class PartnerCreate(BaseModel):
     inbound_client_id: str | None = Field(
         default=None, max_length=100,
         description="the client id (of this tenant) the partner uses to call our /2/ API")
+    data_requests: bool = Field(
+        default=False,
+        description="hold the partner's requests for products without a published footprint "
+                    "as requests for this tenant's users (GET /v1/pact/requests), answered "
+                    "Fulfilled on publication, instead of answering Rejected at once")
+    notify_published: bool = Field(
+        default=False,
+        description="send ProductFootprint.Published to the partner on every publication")
 
     @model_validator(mode="after")
     def _one_secret(self) -> PartnerCreate:
@@ -108,7 +116,53 @@ class PartnerPublic(BaseModel):
     client_id: str
     credentials_ref: str
     inbound_client_id: str | None
+    data_requests: bool
+    notify_published: bool
     created_at: datetime
+
+
+class PartnerUpdate(BaseModel):
+    """PATCH /v1/pact/partners/{id}: change the partner's opt-ins (absent: unchanged)."""
+
+    model_config = ConfigDict(extra="forbid")
+    data_requests: bool | None = None
+    notify_published: bool | None = None
+
+
+class PactRequestPublic(BaseModel):
+    """A partner's ProductFootprintRequest held for this tenant's users: a data request whose
+    requester is the registered PACT partner, answered by publishing a footprint."""
+
+    id: UUID
+    partner_id: UUID
+    partner_name: str
+    request_event_id: str
+    product_ids: list[str]
+    pf_fragment: dict[str, Any]
+    comment: str | None
+    state: Literal["open", "fulfilled", "rejected"]
+    pf_id: UUID | None
+    reject_message: str | None
+    answer_event_id: UUID | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class PactRequestFulfil(BaseModel):
+    """POST /v1/pact/requests/{id}/fulfil: publish one of the tenant's footprint results for
+    the request (the requested URN productIds are added to the document's productIds) and
+    answer the partner with it."""
+
+    model_config = ConfigDict(extra="forbid")
+    result_id: UUID
+    publish: PublishRequest = Field(default_factory=PublishRequest)
+
+
+class PactRequestReject(BaseModel):
+    """POST /v1/pact/requests/{id}/reject: why the tenant will not provide the footprint."""
+
+    model_config = ConfigDict(extra="forbid")
+    message: str = Field(min_length=1, max_length=2000)
 
 
 class EventSend(BaseModel):

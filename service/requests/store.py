@@ -120,20 +120,41 @@ DELIVERY_COLUMNS = """id, webhook_id, event_type, state, attempts, last_status, 
        created_at, delivered_at"""
 
 INSERT_DELIVERY = """
-insert into webhook_delivery(id, tenant_id, webhook_id, event_type, body)
-values ($1, $2, $3, $4, $5) returning id"""
+insert into webhook_delivery(id, tenant_id, webhook_id, event_type, body, next_attempt_at)
+values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) returning id"""
 
 GET_DELIVERY_FOR_SENDING = """
 select d.id, d.tenant_id, d.webhook_id, d.event_type, d.body, d.state, d.attempts,
        w.url, w.secret_sealed, w.kek_id, w.disabled_at
   from webhook_delivery d join webhook w on w.id = d.webhook_id where d.id = $1"""
 
+CLAIM_DELIVERY = """
+update webhook_delivery set lease_token = $2, lease_until = now() + make_interval(secs => $3)
+ where id = $1 and state <> 'sent' and (lease_until is null or lease_until < now())
+returning id"""
+
+CLAIM_DUE_DELIVERIES = """
+with due as (
+    select id from webhook_delivery
+     where state <> 'sent' and next_attempt_at <= now() and attempts < $3
+       and (lease_until is null or lease_until < now())
+     order by next_attempt_at, id limit $4
+       for update skip locked)
+update webhook_delivery d set lease_token = $1, lease_until = now() + make_interval(secs => $2)
+  from due where d.id = due.id
+returning d.id"""
+
 RECORD_ATTEMPT = f"""
-update webhook_delivery set attempts = attempts + 1, state = $2, last_status = $3,
-       last_error = $4, delivered_at = case when $2 = 'sent' then now() else delivered_at end
- where id = $1 returning {DELIVERY_COLUMNS}"""
+update webhook_delivery set attempts = attempts + 1, state = $3, last_status = $4,
+       last_error = $5, delivered_at = case when $3 = 'sent' then now() else delivered_at end,
+       next_attempt_at = case when $3 = 'sent' then null
+                              else now() + make_interval(secs => $6::float8) end,
+       lease_token = null, lease_until = null
+ where id = $1 and lease_token = $2 returning {DELIVERY_COLUMNS}"""
 
 GET_DELIVERY = f"select {DELIVERY_COLUMNS} from webhook_delivery where tenant_id = $1 and id = $2"
+
+GET_DELIVERY_BY_ID = f"select {DELIVERY_COLUMNS} from webhook_delivery where id = $1"
 
 LIST_DELIVERIES = f"""
 select {DELIVERY_COLUMNS} from webhook_delivery where tenant_id = $1
@@ -278,10 +299,25 @@ async def active_webhooks(conn: asyncpg.Connection, tenant_id: UUID) -> list[UUI
 
 
 async def insert_delivery(conn: asyncpg.Connection, *, delivery_id: UUID, tenant_id: UUID,
-                          webhook_id: UUID, event_type: str, body: dict[str, Any]) -> UUID:
-    """A pending delivery."""
+                          webhook_id: UUID, event_type: str, body: dict[str, Any],
+                          sweep_after_s: float) -> UUID:
+    """A pending delivery the sweeper may take ``sweep_after_s`` from now."""
     return await conn.fetchval(INSERT_DELIVERY, delivery_id, tenant_id, webhook_id, event_type,
-                               body)
+                               body, sweep_after_s)
+
+
+async def claim_delivery(conn: asyncpg.Connection, delivery_id: UUID, *, token: UUID,
+                         lease_s: float) -> bool:
+    """Take the lease on an unsent delivery nobody holds (whatever its next attempt time)."""
+    return await conn.fetchval(CLAIM_DELIVERY, delivery_id, token, lease_s) is not None
+
+
+async def claim_due_deliveries(conn: asyncpg.Connection, *, token: UUID, lease_s: float,
+                               max_attempts: int, limit: int) -> list[UUID]:
+    """Take the lease on up to ``limit`` unsent deliveries whose next attempt is due (rows
+    another sweeper is claiming are skipped)."""
+    return [r["id"] for r in await conn.fetch(CLAIM_DUE_DELIVERIES, token, lease_s,
+                                              max_attempts, limit)]
 
 
 async def get_delivery_for_sending(conn: asyncpg.Connection,
@@ -290,10 +326,13 @@ async def get_delivery_for_sending(conn: asyncpg.Connection,
     return await conn.fetchrow(GET_DELIVERY_FOR_SENDING, delivery_id)
 
 
-async def record_attempt(conn: asyncpg.Connection, delivery_id: UUID, *, state: str,
-                         status: int | None, error: str | None) -> asyncpg.Record:
-    """Count one delivery attempt and its outcome."""
-    return await conn.fetchrow(RECORD_ATTEMPT, delivery_id, state, status, error)
+async def record_attempt(conn: asyncpg.Connection, delivery_id: UUID, *, token: UUID,
+                         state: str, status: int | None, error: str | None,
+                         retry_in_s: float | None) -> asyncpg.Record | None:
+    """Count one attempt and its outcome, release the lease; None when ``token`` no longer
+    holds it (then nothing is written)."""
+    return await conn.fetchrow(RECORD_ATTEMPT, delivery_id, token, state, status, error,
+                               retry_in_s)
 
 
 async def get_delivery(conn: asyncpg.Connection, tenant_id: UUID,
@@ -302,7 +341,49 @@ async def get_delivery(conn: asyncpg.Connection, tenant_id: UUID,
     return await conn.fetchrow(GET_DELIVERY, tenant_id, delivery_id)
 
 
+async def get_delivery_by_id(conn: asyncpg.Connection,
+                             delivery_id: UUID) -> asyncpg.Record | None:
+    """A delivery by id alone (senders only, which act for the row's own tenant)."""
+    return await conn.fetchrow(GET_DELIVERY_BY_ID, delivery_id)
+
+
 async def list_deliveries(conn: asyncpg.Connection, tenant_id: UUID,
                           limit: int) -> list[asyncpg.Record]:
     """The tenant's latest deliveries."""
     return await conn.fetch(LIST_DELIVERIES, tenant_id, limit)
+
+
+DUE_RECALCULATIONS = """
+select a.id, a.request_id, a.outcome, r.buyer_tenant_id
+  from data_answer a join data_request r on r.id = a.request_id
+ where a.state = 'accepted' and a.recalc_notified_at is null
+   and not exists (
+       select 1 from jsonb_array_elements(coalesce(a.outcome -> 'revisions', '[]'::jsonb)) rv
+         join job j on j.id = (rv ->> 'job_id')::uuid
+        where j.state in ('queued', 'running'))
+ order by a.decided_at, a.id limit $1
+   for update of a skip locked"""
+
+JOB_OUTCOMES = """
+select j.id, j.state, j.error, f.id as result_id
+  from job j left join footprint_result f on f.job_id = j.id
+ where j.tenant_id = $1 and j.id = any($2::uuid[])"""
+
+MARK_RECALC_NOTIFIED = "update data_answer set recalc_notified_at = now() where id = $1"
+
+
+async def due_recalculations(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Accepted answers whose footprint jobs have all finished and whose buyer was not told
+    yet, locked (inside a transaction; rows another sweeper holds are skipped)."""
+    return await conn.fetch(DUE_RECALCULATIONS, limit)
+
+
+async def job_outcomes(conn: asyncpg.Connection, tenant_id: UUID,
+                       job_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+    """State, error and footprint result id of the tenant's jobs."""
+    return {r["id"]: r for r in await conn.fetch(JOB_OUTCOMES, tenant_id, list(job_ids))}
+
+
+async def mark_recalc_notified(conn: asyncpg.Connection, answer_id: UUID) -> None:
+    """Record that the buyer was told about the answer's recalculated footprints."""
+    await conn.execute(MARK_RECALC_NOTIFIED, answer_id)

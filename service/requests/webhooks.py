@@ -13,7 +13,10 @@ AES-256-GCM under the KEK derived (HKDF) from ``TANJI_SECRET_PEPPER``, as signin
 
 Deliveries are rows first (``webhook_delivery``, written in the same transaction as the
 change they announce), then sent by an asyncio task of the API process with exponential
-backoff (:data:`RETRY_DELAYS_S`). A delivery still pending or failed can be sent again with
+backoff (:data:`RETRY_DELAYS_S`). Whatever that task did not finish (the process stopped, or
+the receiver stayed down) is resumed by :func:`sweep` from the API's reaper loop, on the
+schedule of :mod:`service.requests.retry`, under a lease so that two API processes never send
+one row at once. A delivery still pending or failed can be sent again with
 ``POST /v1/webhook-deliveries/{id}/redeliver``.
 """
 
@@ -37,7 +40,7 @@ import httpx
 from service.certificates.keys import KeyUnavailable, kek_for
 from service.config import Settings
 from service.errors import InvalidInput
-from service.requests import store
+from service.requests import retry, store
 
 logger = logging.getLogger(__name__)
 
@@ -105,17 +108,29 @@ async def emit(conn: asyncpg.Connection, *, tenant_id: UUID, event_type: str,
                 "data": data}
         ids.append(await store.insert_delivery(conn, delivery_id=delivery_id,
                                                tenant_id=tenant_id, webhook_id=webhook_id,
-                                               event_type=event_type, body=body))
+                                               event_type=event_type, body=body,
+                                               sweep_after_s=retry.FIRST_SWEEP_AFTER_S))
     return ids
 
 
-async def attempt(pool: asyncpg.Pool, settings: Settings, delivery_id: UUID) -> asyncpg.Record:
-    """One delivery attempt, recorded; returns the delivery row after it."""
+async def attempt(pool: asyncpg.Pool, settings: Settings, delivery_id: UUID, *,
+                  token: UUID | None = None) -> asyncpg.Record | None:
+    """One delivery attempt, recorded; returns the delivery row after it.
+
+    Without ``token`` the lease is claimed here first; when someone else holds it (or the
+    delivery was sent meanwhile) nothing is sent and the row is returned as it is. With
+    ``token`` (the sweeper's) the caller holds the lease already.
+    """
     async with pool.acquire() as conn:
+        if token is None:
+            token = uuid.uuid4()
+            if not await store.claim_delivery(conn, delivery_id, token=token,
+                                              lease_s=retry.LEASE_S):
+                return await store.get_delivery_by_id(conn, delivery_id)
         row = await store.get_delivery_for_sending(conn, delivery_id)
         if row["disabled_at"] is not None:
-            return await store.record_attempt(conn, delivery_id, state="failed", status=None,
-                                              error="the webhook is disabled")
+            return await _record(conn, delivery_id, token, state="failed", status=None,
+                                 error="the webhook is disabled", retry_in_s=None)
         status: int | None = None
         try:
             secret = kek_for(settings).open(bytes(row["secret_sealed"]),
@@ -136,20 +151,51 @@ async def attempt(pool: asyncpg.Pool, settings: Settings, delivery_id: UUID) -> 
             logger.warning("webhook delivery failed", extra={
                 "tenant_id": str(row["tenant_id"]), "delivery_id": str(delivery_id),
                 "error": error})
-        return await store.record_attempt(conn, delivery_id, state="sent" if ok else "failed",
-                                          status=status, error=error)
+        return await _record(conn, delivery_id, token, state="sent" if ok else "failed",
+                             status=status, error=error,
+                             retry_in_s=None if ok else retry.next_delay(row["attempts"] + 1))
+
+
+async def _record(conn: asyncpg.Connection, delivery_id: UUID, token: UUID, *, state: str,
+                  status: int | None, error: str | None,
+                  retry_in_s: float | None) -> asyncpg.Record:
+    row = await store.record_attempt(conn, delivery_id, token=token, state=state,
+                                     status=status, error=error, retry_in_s=retry_in_s)
+    if row is None:  # the lease ran out while sending and another sender took the row
+        logger.warning("webhook delivery lease lost", extra={"delivery_id": str(delivery_id)})
+        row = await store.get_delivery_by_id(conn, delivery_id)
+    return row
 
 
 async def deliver(pool: asyncpg.Pool, settings: Settings, delivery_id: UUID,
                   delays: Iterable[float] = RETRY_DELAYS_S) -> asyncpg.Record | None:
-    """Attempt a delivery until it is sent or the retries run out."""
+    """Attempt a delivery until it is sent or the retries run out (the sweeper goes on)."""
     row = None
     for delay in delays:
         await asyncio.sleep(delay)
         row = await attempt(pool, settings, delivery_id)
-        if row["state"] == "sent":
+        if row is not None and row["state"] == "sent":
             break
     return row
+
+
+async def sweep(pool: asyncpg.Pool, settings: Settings, *,
+                limit: int = retry.SWEEP_BATCH) -> list[UUID]:
+    """Claim the unsent deliveries whose next attempt is due and attempt each once
+    (concurrently); returns the ids attempted."""
+    token = uuid.uuid4()
+    async with pool.acquire() as conn:
+        ids = await store.claim_due_deliveries(conn, token=token, lease_s=retry.LEASE_S,
+                                               max_attempts=retry.MAX_ATTEMPTS, limit=limit)
+    if ids:
+        logger.info("sweeping webhook deliveries", extra={"count": len(ids)})
+        outcomes = await retry.gather_bounded(attempt(pool, settings, i, token=token)
+                                              for i in ids)
+        for delivery_id, outcome in zip(ids, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                logger.error("webhook sweep attempt crashed", exc_info=outcome,
+                             extra={"delivery_id": str(delivery_id)})
+    return ids
 
 
 def send_soon(pool: asyncpg.Pool, settings: Settings, delivery_ids: Iterable[UUID]) -> None:

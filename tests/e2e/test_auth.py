@@ -76,3 +76,19 @@ async def test_secrets_are_hashed_at_rest(make_tenant, conn: asyncpg.Connection)
     token = await tenant.token("buyer")
     raw = await conn.fetch("select token_hash::text as h from access_token")
     assert all(token not in r["h"] for r in raw)
+
+
+async def test_secrets_and_tokens_never_reach_the_logs(make_tenant, api_url: str,
+                                                       log_dir) -> None:
+    tenant = await make_tenant()
+    client_id, secret = tenant.credentials["buyer"]
+    async with httpx.AsyncClient(base_url=api_url) as http:
+        token = (await http.post("/auth/token", data={"grant_type": "client_credentials"},
+                                 auth=(client_id, secret))).json()["access_token"]
+        await http.get("/v1/products", headers={"Authorization": f"Bearer {token}"})
+        await http.post("/auth/token", data={"grant_type": "client_credentials",
+                                             "client_id": client_id, "client_secret": "wrong"})
+    logs = "".join(p.read_text(errors="replace") for p in log_dir.glob("*.log"))
+    assert "request" in logs  # the API does log requests
+    assert secret not in logs
+    assert token not in logs

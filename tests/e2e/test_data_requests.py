@@ -168,7 +168,8 @@ async def test_full_flow(uslci_owner, make_tenant, receiver, conn) -> None:
     await partner_up(buyer, supplier)
     async with await buyer.client("buyer") as http:
         partners = (await http.get("/v1/partners")).json()
-        assert [p["supplier_tenant_id"] for p in partners] == [str(supplier.tenant_id)]
+        # the buyer is the shared US LCI tenant: other tests may partner it too
+        assert str(supplier.tenant_id) in [p["supplier_tenant_id"] for p in partners]
         created = await http.post("/v1/requests", json={
             "supplier_tenant_id": str(supplier.tenant_id), "product_id": product["id"],
             "bom_revision_id": revision["id"], "line_ids": ["housing"],

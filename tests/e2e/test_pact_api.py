@@ -4,6 +4,10 @@ Footprints are computed on the real US LCI snapshot (fixture ``uslci_owner``), p
 served; every document and response body is held against the spec's own JSON schema
 (``tests/pact/spec/openapi.yaml``). A small partner API (FastAPI under uvicorn, in a thread)
 receives the events we send. A second tenant pulls the first one's footprints as a buyer.
+
+The list and pagination checks count the footprints of the shared US LCI tenant: this
+module runs before test_requests_pact_bridge.py (alphabetical collection), which publishes
+more for that tenant.
 """
 
 from __future__ import annotations

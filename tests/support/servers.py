@@ -82,7 +82,8 @@ class ManagedProcess:
 def api_process(env: dict[str, str], port: int, log_dir: Path) -> ManagedProcess:
     """The API under uvicorn on ``port``."""
     return ManagedProcess("api", [sys.executable, "-m", "uvicorn", "service.app:create_app",
-                                  "--factory", "--host", "127.0.0.1", "--port", str(port)],
+                                  "--factory", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-access-log"],
                           env, log_dir)
 
 
