@@ -184,14 +184,95 @@ def _regions(by_location: Mapping[str, Mapping[str, float | None]],
     return [POLLUTANT_LABELS[p].split(" ")[0] for p in pollutants], series
 
 
+COCONTROL_TITLE = "Co-control analysis: carbon and air pollutants together"
+CLASS_LABELS = {"co-benefit": "co-benefit (both fall)", "carbon-only": "carbon only",
+                "pollution-only": "pollution only", "negative-synergy": "negative synergy",
+                "both-rise": "both rise", "rise-only": "one rises", "no-change": "no change"}
+_QUADRANTS = (("co-benefit (both fall)", "#dcefe3", 0, 0, "start"),
+              ("negative synergy", "#fbf0dc", 0, 1, "start"),
+              ("negative synergy", "#fbf0dc", 1, 0, "end"),
+              ("both rise", "#f7dede", 1, 1, "end"))
+_CLASS_COLORS = {"co-benefit": "#2f6f4f", "carbon-only": "#3d6fa8", "pollution-only": "#3d6fa8",
+                 "negative-synergy": "#c9812b", "both-rise": "#a33b3b", "rise-only": "#a33b3b",
+                 "no-change": "#7a7a7a"}
+
+
+def _cocontrol_chart(points: Sequence[Mapping[str, Any]], *, width: float) -> Any:
+    """The co-control coordinate system (x = dGHG/GHG, y = dAPeq/APeq, negative = falls):
+    four coloured quadrants, the carbon-only and pollution-only half-axes, one labelled
+    point per measure. Axes are symmetric about zero."""
+    from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
+    from reportlab.lib.colors import HexColor
+
+    shown = [p for p in points if p.get("x") is not None and p.get("y") is not None]
+    height = 250.0
+    left, bottom, right, top = 55.0, 32.0, 10.0, 8.0
+    plot_w, plot_h = width - left - right, height - bottom - top
+    sx = max([abs(p["x"]) for p in shown] + [0.0]) * 1.25 or 0.01
+    sy = max([abs(p["y"]) for p in shown] + [0.0]) * 1.25 or 0.01
+    cx, cy = left + plot_w / 2, bottom + plot_h / 2
+    drawing = Drawing(width, height)
+    for name, fill, col, row, anchor in _QUADRANTS:
+        x0, y0 = left + col * plot_w / 2, bottom + row * plot_h / 2
+        drawing.add(Rect(x0, y0, plot_w / 2, plot_h / 2, fillColor=HexColor(fill),
+                         strokeColor=None))
+        label_y = y0 + plot_h / 2 - 11 if row else y0 + 5
+        label_x = x0 + 5 if anchor == "start" else x0 + plot_w / 2 - 5
+        drawing.add(String(label_x, label_y, name, fontName="Helvetica-Bold", fontSize=7,
+                           textAnchor=anchor, fillColor=HexColor("#3b4a42")))
+    blue = HexColor("#3d6fa8")
+    drawing.add(Line(left, cy, cx, cy, strokeColor=blue, strokeWidth=2))
+    drawing.add(Line(cx, bottom, cx, cy, strokeColor=blue, strokeWidth=2))
+    drawing.add(String(left + 5, cy + 3, "carbon only", fontName="Helvetica", fontSize=6.5,
+                       fillColor=blue))
+    drawing.add(String(cx + 4, bottom + plot_h / 4, "pollution only", fontName="Helvetica",
+                       fontSize=6.5, fillColor=blue))
+    grey = HexColor("#8a978f")
+    drawing.add(Line(cx, cy, left + plot_w, cy, strokeColor=grey, strokeWidth=0.7))
+    drawing.add(Line(cx, cy, cx, bottom + plot_h, strokeColor=grey, strokeWidth=0.7))
+    drawing.add(Rect(left, bottom, plot_w, plot_h, fillColor=None, strokeColor=grey,
+                     strokeWidth=0.5))
+    for k in (-1.0, -0.5, 0.5, 1.0):
+        xv, yv = k * sx / 1.25, k * sy / 1.25
+        drawing.add(String(cx + xv / sx * plot_w / 2, bottom - 10, f"{100 * xv:.3g} %",
+                           fontName="Helvetica", fontSize=6.5, textAnchor="middle"))
+        drawing.add(String(left - 3, cy + yv / sy * plot_h / 2 - 2, f"{100 * yv:.3g} %",
+                           fontName="Helvetica", fontSize=6.5, textAnchor="end"))
+    drawing.add(String(left + plot_w / 2, 4, "relative GHG change  dGHG / GHG",
+                       fontName="Helvetica", fontSize=7.5, textAnchor="middle"))
+    y_label = String(0, 0, "relative APeq change  dAPeq / APeq", fontName="Helvetica",
+                     fontSize=7.5, textAnchor="middle")
+    from reportlab.graphics.shapes import Group
+
+    rotated = Group(y_label)
+    rotated.rotate(90)
+    rotated.translate(cy, -10)
+    drawing.add(rotated)
+    for p in shown:
+        x = cx + p["x"] / sx * plot_w / 2
+        y = cy + p["y"] / sy * plot_h / 2
+        drawing.add(Circle(x, y, 3.5, fillColor=HexColor(_CLASS_COLORS.get(
+            p.get("classification") or "", "#3f8fc9")), strokeColor=HexColor("#ffffff"),
+            strokeWidth=0.8))
+        anchor, dx = ("end", -6) if x > left + plot_w * 0.7 else ("start", 6)
+        name = _short(p.get("name"), 30)  # CJK names in the CJK font (registered by then)
+        drawing.add(String(x + dx, y + 4, name, fontSize=7, textAnchor=anchor,
+                           fontName="Helvetica-Bold" if _latin(name) else _CJK_FONT))
+    return drawing
+
+
 def render_report(*, result: Mapping[str, Any], product: Mapping[str, Any],
                   meta: Mapping[str, Any], databases: Sequence[str] = (),
-                  generated_at: datetime | None = None, top_lines: int = 12) -> bytes:
+                  generated_at: datetime | None = None, top_lines: int = 12,
+                  scenarios: Sequence[Mapping[str, Any]] = ()) -> bytes:
     """The report as PDF bytes.
 
     ``result``: the stored footprint result; ``product``: part_number, name, unit;
     ``meta``: result_id, bom_revision_hash, snapshot_hash, method_versions, code_version,
-    created_at; ``databases``: the snapshot's background databases (for allocation).
+    created_at; ``databases``: the snapshot's background databases (for allocation);
+    ``scenarios``: finished co-control scenarios with this result as baseline, newest first
+    (``id``, ``finished_at``, ``output`` = the scenario job's output); the newest one gives
+    the co-control section, which is left out when there is none.
     """
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_LEFT
@@ -418,6 +499,74 @@ def render_report(*, result: Mapping[str, Any], product: Mapping[str, Any],
         table(rows)
         if len(locations) > 15:
             para(f"{len(locations) - 15} further location(s) in the JSON result.", small)
+
+    # -- co-control (降碳减污协同) ------------------------------------------------------------
+    if scenarios:
+        scenario = scenarios[0]
+        output = scenario.get("output") or {}
+        measures = output.get("measures") or []
+        base = output.get("baseline") or {}
+        story.append(Paragraph(COCONTROL_TITLE, h2))
+        para(f"Scenario {_text(scenario.get('id'))} (finished {_text(scenario.get('finished_at'))})"
+             f" evaluated {len(measures)} measure(s) against this result: baseline "
+             f"{_num(base.get('ghg_kg_co2e'))} kg CO2e and {_num(base.get('apeq'))} air "
+             f"pollution equivalents (APeq) per {_text(unit)}. Co-control coordinates after Mao "
+             "Xianqiang et al. (2011, 2012) and Xing Youkai et al. (2020): x = dGHG / GHG, "
+             "y = dAPeq / APeq, elasticity = y / x; negative values are reductions, so "
+             "co-benefit is the lower-left quadrant. APeq weights SO2, NOx and CO by the "
+             "pollution equivalent values of Annex 2 of the Environmental Protection Tax Law "
+             "of the PRC (docs/cocontrol.md). Measures are changes to the product model "
+             "evaluated from the same background; they are scenarios, not part of the CFP.",
+             small)
+        if len(scenarios) > 1:
+            para(f"{len(scenarios) - 1} earlier scenario(s) with this baseline are not shown.",
+                 small)
+        if base.get("differs_from_stored_result"):
+            para("The scenario's relinked baseline differs from this stored result in: "
+                 f"{_text(', '.join(base['differs_from_stored_result']))} (link rules or "
+                 "primary data changed since).", small)
+        points = [{"name": m.get("name"),
+                   "x": (m.get("coordinates") or {}).get("x_ghg_relative"),
+                   "y": (m.get("coordinates") or {}).get("y_apeq_relative"),
+                   "classification": m.get("classification")} for m in measures]
+        story.append(KeepTogether([
+            Paragraph("Co-control coordinate system (one point per measure)", small),
+            _cocontrol_chart(points, width=width)]))
+        rows = [("Measure", "dGHG kg CO2e", "x", "dAPeq", "y", "elasticity", "class",
+                 "cost per t CO2e", "cost per APeq", "regions")]
+        for m in measures:
+            c = m.get("coordinates") or {}
+            cost = m.get("cost") or {}
+            shift = m.get("region_shift") or {}
+            currency = cost.get("currency") or ""
+            rows.append((
+                _short(f"{m.get('name')} v{m.get('version')}", 34),
+                _num((m.get("delta_ghg_kg_co2e") or {}).get("total"), 3),
+                _pct(c.get("x_ghg_relative")), _num((m.get("apeq") or {}).get("delta"), 3),
+                _pct(c.get("y_apeq_relative")), _num(c.get("elasticity"), 3),
+                CLASS_LABELS.get(m.get("classification"), m.get("classification") or ""),
+                f"{_num(cost.get('per_t_co2e_abated'), 3)} {currency}".strip(),
+                f"{_num(cost.get('per_apeq_abated'), 3)} {currency}".strip(),
+                (f"shifted: falls in {', '.join(shift.get('falling') or [])}; rises in "
+                 f"{', '.join(shift.get('rising') or [])}") if shift.get("shifted") else "-"))
+        table(rows, [26 * mm, 14 * mm, 15 * mm, 14 * mm, 15 * mm, 17 * mm, 20 * mm, 15 * mm,
+                     15 * mm, 19 * mm])
+        errors = output.get("errors") or []
+        if errors:
+            para("Measures that could not be applied: " + "; ".join(
+                f"{_text(e.get('name'))}: {_text(e.get('error'))}" for e in errors), small)
+        portfolio = output.get("portfolio")
+        if portfolio:
+            chosen = portfolio.get("chosen") or {}
+            names = {m.get("measure_id"): m.get("name") for m in measures}
+            picked = [names.get(i, i) for i in chosen.get("measure_ids") or []]
+            goal = portfolio.get("goal") or {}
+            para(f"Portfolio ({_text(goal.get('goal'))}, {chosen.get('status')}): "
+                 f"{_text(' + '.join(picked) or 'none')}; cost {_num(chosen.get('cost'))}, "
+                 f"dGHG {_num(chosen.get('ghg_delta_kg_co2e'))} kg CO2e, dAPeq "
+                 f"{_num(chosen.get('apeq_delta'))} per {_text(unit)}; Pareto front of "
+                 f"{len(portfolio.get('pareto_front') or [])} point(s) in the scenario.",
+                 small)
 
     # -- limitations -----------------------------------------------------------------------
     para("Limitations", h2)

@@ -143,8 +143,10 @@ async def get_report_pdf(result_id: UUID, principal: Reader, conn: Conn) -> Resp
             "snapshot_hash": row["snapshot_hash"], "method_versions": row["method_versions"],
             "code_version": row["code_version"],
             "created_at": row["created_at"].isoformat(timespec="seconds")}
+    scenarios = await store.get_scenarios(conn, principal.tenant_id, row["result_id"])
     pdf = await asyncio.to_thread(report_iso14067.render_report, result=row["result"],
-                                  product=_product(row), meta=meta, databases=databases)
+                                  product=_product(row), meta=meta, databases=databases,
+                                  scenarios=scenarios)
     name = _filename(f"cfp_report_{row['part_number']}")
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})

@@ -45,3 +45,21 @@ async def get_snapshot_databases(conn: asyncpg.Connection, tenant_id: UUID,
         return []
     value = await conn.fetchval(GET_SNAPSHOT_DATABASES, tenant_id, snapshot_hash)
     return list(value or [])
+
+
+GET_SCENARIOS = """
+select j.id, j.created_at, j.finished_at, j.output
+  from job j
+ where j.tenant_id = $1 and j.kind = 'scenario' and j.state = 'succeeded'
+   and j.request->>'baseline_result_id' = ($2::uuid)::text
+ order by j.finished_at desc nulls last, j.created_at desc, j.id
+ limit $3"""
+
+
+async def get_scenarios(conn: asyncpg.Connection, tenant_id: UUID, result_id: UUID, *,
+                        limit: int = 20) -> list[dict[str, Any]]:
+    """Finished co-control scenario jobs whose baseline is the result, newest first."""
+    rows = await conn.fetch(GET_SCENARIOS, tenant_id, result_id, limit)
+    return [{"id": str(r["id"]),
+             "finished_at": (r["finished_at"] or r["created_at"]).isoformat(timespec="seconds"),
+             "output": r["output"] or {}} for r in rows]

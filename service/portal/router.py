@@ -34,7 +34,7 @@ from service.footprints import store as footprint_store
 from service.footprints.schemas import FootprintRequest
 from service.jobs import service as job_service
 from service.jobs import store as job_store
-from service.portal import store, supplier_data, users, views
+from service.portal import cocontrol_pages, store, supplier_data, users, views
 from service.portal.settings import get_portal_settings
 from service.portal.web import (
     FEATURES,
@@ -338,6 +338,8 @@ async def job_page(job_id: UUID, request: Request, conn: Conn, user: JobReader) 
     public = await job_service.public(conn, user.tenant_id, job)
     if public.state == "succeeded" and public.result_id is not None:
         return redirect(f"{PREFIX}/results/{public.result_id}")
+    if public.state == "succeeded" and job["kind"] == "scenario":
+        return redirect(f"{PREFIX}/scenarios/{job['id']}")
     return render(request, "job.html", {"job": public})
 
 
@@ -348,10 +350,12 @@ async def job_status(job_id: UUID, conn: Conn, user: JobReader) -> JSONResponse:
     if job is None:
         raise NotFound("no such job")
     public = await job_service.public(conn, user.tenant_id, job)
+    result_url = f"{PREFIX}/results/{public.result_id}" if public.result_id else None
+    if job["kind"] == "scenario" and public.state == "succeeded":
+        result_url = f"{PREFIX}/scenarios/{job['id']}"
     return JSONResponse({"state": public.state, "progress": public.progress,
-                         "error": public.error,
-                         "result_url": f"{PREFIX}/results/{public.result_id}"
-                         if public.result_id else None}, headers={"Cache-Control": "no-store"})
+                         "error": public.error, "result_url": result_url},
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/results/{result_id}")
@@ -540,3 +544,4 @@ async def root() -> RedirectResponse:
 
 if requests_pages is not None:
     router.include_router(requests_pages.router)
+router.include_router(cocontrol_pages.router)

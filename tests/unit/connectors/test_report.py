@@ -68,3 +68,52 @@ def test_report_of_a_sparse_result(tmp_path: Path) -> None:
     sparse = {"status": "no-snapshot", "unlinked": [{"line_id": "x", "reason": "no snapshot"}]}
     pdf = render_report(result=sparse, product={"part_number": "P", "name": "P"}, meta={})
     assert pdf.startswith(b"%PDF")
+
+
+SCENARIO = {"id": "s-1", "finished_at": "2026-01-03T00:00:00+00:00", "output": {
+    "baseline": {"ghg_kg_co2e": 10.0, "apeq": 0.03, "differs_from_stored_result": []},
+    "measures": [
+        {"measure_id": "m1", "name": "Recycled steel", "version": 1,
+         "classification": "co-benefit", "delta_ghg_kg_co2e": {"total": -2.0},
+         "coordinates": {"x_ghg_relative": -0.2, "y_apeq_relative": -0.1, "elasticity": 0.5},
+         "apeq": {"delta": -0.003}, "region_shift": {"shifted": False},
+         "cost": {"per_unit": 1.0, "currency": "CNY", "per_t_co2e_abated": 500.0,
+                  "per_apeq_abated": 333.3}},
+        {"measure_id": "m2", "name": "电力 from SD-CN", "version": 2,
+         "classification": "negative-synergy", "delta_ghg_kg_co2e": {"total": -0.5},
+         "coordinates": {"x_ghg_relative": -0.05, "y_apeq_relative": 0.02,
+                         "elasticity": -0.4},
+         "apeq": {"delta": 0.0006},
+         "region_shift": {"shifted": True, "rising": ["SD-CN"], "falling": ["JS-CN"]},
+         "cost": {"per_unit": 0.1, "currency": "CNY", "per_t_co2e_abated": 200.0,
+                  "per_apeq_abated": None}}],
+    "errors": [{"measure_id": "m3", "name": "Broken", "error": "matches no line"}],
+    "portfolio": {"goal": {"goal": "cheapest"}, "chosen": {
+        "status": "optimal", "measure_ids": ["m1"], "cost": 1.0, "ghg_delta_kg_co2e": -2.0,
+        "apeq_delta": -0.003}, "pareto_front": [{}, {}]}}}
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "cc.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, timeout=60,
+                         capture_output=True)
+    return out.stdout.decode()
+
+
+def test_report_with_a_scenario_has_the_cocontrol_section(tmp_path: Path) -> None:
+    pdf = render_report(result=RESULT, product=PRODUCT, meta=META, databases=["uslci"],
+                        generated_at=datetime(2026, 1, 2, tzinfo=UTC), scenarios=[SCENARIO])
+    plain = render_report(result=RESULT, product=PRODUCT, meta=META, databases=["uslci"],
+                          generated_at=datetime(2026, 1, 2, tzinfo=UTC))
+    assert pdf.startswith(b"%PDF")
+    assert pdf != plain
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    text = pdf_text(pdf, tmp_path)
+    assert "Co-control analysis: carbon and air pollutants together" in text
+    assert "Co-control analysis" not in pdf_text(plain, tmp_path)
+    for expected in ("Recycled steel", "co-benefit (both fall)", "negative synergy",
+                     "shifted", "SD-CN", "carbon only", "pollution only",
+                     "both rise", "Broken: matches no line", "-20.0 %", "s-1"):
+        assert expected in text, expected
