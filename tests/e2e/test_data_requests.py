@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import io
 import json
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,7 +31,7 @@ from starlette.routing import Route
 
 from service.requests.webhooks import verify
 from tests.support.api import wait_job
-from tests.support.servers import free_port
+from tests.support.servers import serve_in_thread
 
 SECRET = "whsec-" + "x" * 24
 DUE = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
@@ -78,19 +76,10 @@ class Receiver:
 @pytest.fixture(scope="module")
 def receiver():
     """The webhook receiver on a free local port for the module."""
-    port = free_port()
     holder = Receiver()
-    server = uvicorn.Server(uvicorn.Config(holder.app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    holder.url = f"http://127.0.0.1:{port}/hook"  # type: ignore[attr-defined]
-    yield holder
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(holder.app) as base:
+        holder.url = f"{base}/hook"  # type: ignore[attr-defined]
+        yield holder
 
 
 async def find(http, snapshot_hash: str, q: str) -> dict:

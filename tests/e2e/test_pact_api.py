@@ -15,19 +15,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import threading
 import time
 import uuid
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from tests.pact.schema import errors, response_validator
 from tests.support.api import wait_job
-from tests.support.servers import free_port
+from tests.support.servers import serve_in_thread
 
 PARTNER_ID, PARTNER_SECRET = "partner-client", "partner-secret"
 FULFILLED = "org.wbcsd.pathfinder.ProductFootprintRequest.Fulfilled.v1"
@@ -78,19 +76,10 @@ class Partner:
 @pytest.fixture(scope="module")
 def partner():
     """The partner API on a free local port for the module."""
-    port = free_port()
     holder = Partner()
-    server = uvicorn.Server(uvicorn.Config(holder.app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    holder.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    yield holder
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(holder.app) as base:
+        holder.url = f"{base}"  # type: ignore[attr-defined]
+        yield holder
 
 
 async def find(http, snapshot_hash: str, q: str) -> dict:

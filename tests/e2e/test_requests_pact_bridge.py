@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import random
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -27,7 +26,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,7 +34,7 @@ from starlette.routing import Route
 from service.auth import store as auth_store
 from tests.pact.schema import errors
 from tests.support.api import wait_job
-from tests.support.servers import free_port
+from tests.support.servers import serve_in_thread
 
 PARTNER_ID, PARTNER_SECRET = "bridge-partner", "bridge-partner-secret"
 SECRET = "whsec-" + "b" * 24
@@ -118,19 +116,10 @@ class Peer:
 @pytest.fixture(scope="module")
 def peer() -> Iterator[Peer]:
     """The partner's API and the webhook receiver on a free local port for the module."""
-    port = free_port()
     holder = Peer()
-    server = uvicorn.Server(uvicorn.Config(holder.app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    holder.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    yield holder
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(holder.app) as base:
+        holder.url = f"{base}"  # type: ignore[attr-defined]
+        yield holder
 
 
 @pytest.fixture(scope="module")

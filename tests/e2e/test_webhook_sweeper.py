@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import threading
 import time
 import uuid
 from collections import Counter
@@ -20,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,7 +27,7 @@ from starlette.routing import Route
 from service.requests import retry
 from service.requests.webhooks import verify
 from tests.pact.schema import errors
-from tests.support.servers import api_process, free_port, wait_ready
+from tests.support.servers import api_process, free_port, serve_in_thread, wait_ready
 
 SECRET = "whsec-" + "s" * 24
 PARTNER_ID, PARTNER_SECRET = "sweep-partner", "sweep-partner-secret"
@@ -85,19 +83,10 @@ class Receivers:
 @pytest.fixture(scope="module")
 def receivers() -> Iterator[Receivers]:
     """Both receivers on one free local port for the module."""
-    port = free_port()
     holder = Receivers()
-    server = uvicorn.Server(uvicorn.Config(holder.app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    holder.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    yield holder
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(holder.app) as base:
+        holder.url = f"{base}"  # type: ignore[attr-defined]
+        yield holder
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -93,3 +96,24 @@ def worker_process(env: dict[str, str], log_dir: Path, name: str = "worker") -> 
                                  "worker", "--loglevel", "INFO", "--pool", "solo",
                                  "--queues", "tanji", "--without-heartbeat", "--without-gossip",
                                  "--without-mingle", "-n", f"{name}@%h"], env, log_dir)
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: object) -> Iterator[str]:
+    """Serve an ASGI app (a test's stand-in partner or webhook receiver) on a free loopback
+    port in a daemon thread; yields its base URL and stops it afterwards."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
