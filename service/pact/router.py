@@ -23,6 +23,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Respons
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectors import pact
@@ -47,6 +48,8 @@ from service.pact.schemas import (
     PullResult,
     ReceivedPublic,
 )
+from service.primary import store as primary_store
+from service.primary.schemas import PrimaryDataCreate, PrimaryDataPublic
 from service.requests import webhooks
 
 logger = logging.getLogger(__name__)
@@ -448,6 +451,34 @@ async def list_received(principal: Buyer, conn: Conn) -> list[ReceivedPublic]:
     """Footprints received from partners (pulled or sent to us), oldest first."""
     return [ReceivedPublic(**dict(r)) for r in await store.list_received(conn,
                                                                          principal.tenant_id)]
+
+
+@v1.post("/v1/pact/received/{received_id}/primary-data", status_code=201,
+         response_model=PrimaryDataPublic, operation_id="pact-received-to-primary-data",
+         responses={422: {"description": "the footprint cannot serve as a declared record"}})
+async def received_as_primary_data(received_id: UUID, principal: Buyer, conn: Conn,
+                                   request_id: RequestId) -> PrimaryDataPublic:
+    """Keep a partner's footprint as a declared primary-data record of this tenant; its
+    ``link_hint`` puts it on BOM lines, so footprints use the partner's own number."""
+    received = await store.get_received(conn, principal.tenant_id, received_id)
+    if received is None:
+        raise NotFound("no such received footprint")
+    declared = {k: v for k, v in received["declared"].items() if k != "pact"}
+    try:
+        body = PrimaryDataCreate(**declared)
+    except ValidationError as exc:
+        raise InvalidInput("the partner's footprint cannot serve as primary data",
+                           [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]}
+                            for e in exc.errors()]) from exc
+    async with conn.transaction():
+        row = await primary_store.insert(conn, principal.tenant_id, body)
+        await auth_store.audit(conn, tenant_id=principal.tenant_id, actor=principal.actor,
+                               action="create", object_type="primary_data",
+                               object_id=str(row["id"]),
+                               detail={"from_pact_received": str(received_id),
+                                       "pf_id": str(received["pf_id"])},
+                               request_id=request_id)
+    return PrimaryDataPublic(**dict(row), link_hint=f"primary:{row['id']}")
 
 
 router = APIRouter()

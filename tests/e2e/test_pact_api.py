@@ -500,5 +500,15 @@ async def test_buyer_pulls_suppliers_footprints(published, make_tenant, api_url:
         assert bad.status_code == 422
         listed = (await http.get("/v1/pact/received")).json()
         assert len(listed) == 3
+        kept = await http.post(f"/v1/pact/received/{frame['id']}/primary-data")
+        assert kept.status_code == 201, kept.text
+        record = kept.json()
+        assert record["link_hint"] == f"primary:{record['id']}"
+        assert record["kind"] == "declared"
+        assert record["payload"]["values"]["gwp100_kg_co2e"] == pytest.approx(
+            float(pcf["pCfExcludingBiogenic"]))
+        assert (await http.get(f"/v1/primary-data/{record['id']}")).status_code == 200
     async with await supplier.client("buyer") as http:
         assert (await http.get("/v1/pact/received")).json() == []  # tenant-scoped
+        refused = await http.post(f"/v1/pact/received/{frame['id']}/primary-data")
+        assert refused.status_code == 404
