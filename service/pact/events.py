@@ -342,19 +342,9 @@ async def sweep(pool: asyncpg.Pool, settings: Settings, *,
                 limit: int = retry.SWEEP_BATCH) -> list[UUID]:
     """Claim the outgoing events whose next attempt is due and send each once (concurrently);
     returns the ids attempted."""
-    token = uuid.uuid4()
-    async with pool.acquire() as conn:
-        ids = await store.claim_due_events(conn, token=token, lease_s=retry.LEASE_S,
-                                           max_attempts=retry.MAX_ATTEMPTS, limit=limit)
-    if ids:
-        logger.info("sweeping PACT events", extra={"count": len(ids)})
-        outcomes = await retry.gather_bounded(deliver(pool, settings, i, token=token)
-                                              for i in ids)
-        for event_pk, outcome in zip(ids, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                logger.error("PACT sweep delivery crashed", exc_info=outcome,
-                             extra={"event": str(event_pk)})
-    return ids
+    return await retry.sweep_due(
+        pool, claim=store.claim_due_events, kind="pact-event", limit=limit,
+        send=lambda event_pk, token: deliver(pool, settings, event_pk, token=token))
 
 
 # ---------------------------------------------------------------------------------- pulls

@@ -12,10 +12,16 @@ on every attempt.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
+from uuid import UUID
+
+import asyncpg
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
 """Wait after the n-th failed attempt (n = 1, 2, ...) before the next one."""
@@ -49,3 +55,25 @@ async def gather_bounded(coros: Iterable[Awaitable[T]],
             return await coro
 
     return await asyncio.gather(*(one(c) for c in coros), return_exceptions=True)
+
+
+Claim = Callable[..., Awaitable[list[UUID]]]
+Send = Callable[[UUID, UUID], Awaitable[object]]
+
+
+async def sweep_due(pool: asyncpg.Pool, *, claim: Claim, send: Send, kind: str,
+                    limit: int = SWEEP_BATCH) -> list[UUID]:
+    """Claim the rows of one kind whose next attempt is due (``claim`` leases them under a
+    fresh token) and ``send`` each once, concurrently; returns the ids attempted."""
+    token = uuid.uuid4()
+    async with pool.acquire() as conn:
+        ids = await claim(conn, token=token, lease_s=LEASE_S, max_attempts=MAX_ATTEMPTS,
+                          limit=limit)
+    if ids:
+        logger.info("sweeping due deliveries", extra={"kind": kind, "count": len(ids)})
+        outcomes = await gather_bounded(send(i, token) for i in ids)
+        for row_id, outcome in zip(ids, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                logger.error("sweep attempt crashed", exc_info=outcome,
+                             extra={"kind": kind, "id": str(row_id)})
+    return ids

@@ -183,19 +183,9 @@ async def sweep(pool: asyncpg.Pool, settings: Settings, *,
                 limit: int = retry.SWEEP_BATCH) -> list[UUID]:
     """Claim the unsent deliveries whose next attempt is due and attempt each once
     (concurrently); returns the ids attempted."""
-    token = uuid.uuid4()
-    async with pool.acquire() as conn:
-        ids = await store.claim_due_deliveries(conn, token=token, lease_s=retry.LEASE_S,
-                                               max_attempts=retry.MAX_ATTEMPTS, limit=limit)
-    if ids:
-        logger.info("sweeping webhook deliveries", extra={"count": len(ids)})
-        outcomes = await retry.gather_bounded(attempt(pool, settings, i, token=token)
-                                              for i in ids)
-        for delivery_id, outcome in zip(ids, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                logger.error("webhook sweep attempt crashed", exc_info=outcome,
-                             extra={"delivery_id": str(delivery_id)})
-    return ids
+    return await retry.sweep_due(
+        pool, claim=store.claim_due_deliveries, kind="webhook", limit=limit,
+        send=lambda delivery_id, token: attempt(pool, settings, delivery_id, token=token))
 
 
 def send_soon(pool: asyncpg.Pool, settings: Settings, delivery_ids: Iterable[UUID]) -> None:
